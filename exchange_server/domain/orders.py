@@ -1,0 +1,121 @@
+"""The order: the one mutable record the book, the matcher and the ledger share."""
+
+from __future__ import annotations
+
+from exchange_server.domain.enums import (
+    TERMINAL_STATUSES,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+)
+
+
+class Order:
+    """A live order. ``limit`` is the worst price it may trade at: the user's price for limit
+    orders, and the price-band edge captured at acceptance for market orders (protection)."""
+
+    __slots__ = (
+        "account",
+        "client_order_id",
+        "created_at",
+        "expire_at",
+        "fees",
+        "filled",
+        "filled_notional",
+        "limit",
+        "order_id",
+        "order_type",
+        "post_only",
+        "price",
+        "quantity",
+        "reason",
+        "remaining",
+        "reserved",
+        "side",
+        "status",
+        "symbol",
+        "tif",
+        "trigger_price",
+        "updated_at",
+    )
+
+    def __init__(
+        self,
+        order_id: int,
+        account: int,
+        symbol: str,
+        side: Side,
+        quantity: int,
+        limit: int,
+        order_type: OrderType = OrderType.LIMIT,
+        tif: TimeInForce = TimeInForce.GTC,
+        price: int = 0,
+        trigger_price: int = 0,
+        client_order_id: str = "",
+        post_only: bool = False,
+        expire_at: int = 0,
+        created_at: int = 0,
+    ) -> None:
+        self.order_id = order_id
+        self.account = account
+        self.symbol = symbol
+        self.side = side
+        self.quantity = quantity
+        self.remaining = quantity
+        self.limit = limit
+        self.order_type = order_type
+        self.tif = tif
+        self.price = price
+        self.trigger_price = trigger_price
+        self.client_order_id = client_order_id
+        self.post_only = post_only
+        self.expire_at = expire_at
+        self.created_at = created_at
+        self.updated_at = created_at
+        self.filled = 0
+        self.filled_notional = 0
+        self.fees = 0
+        self.reserved = 0
+        self.status = OrderStatus.NEW
+        self.reason = ""
+
+    @property
+    def is_buy(self) -> bool:
+        return self.side == Side.BUY
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def is_stop(self) -> bool:
+        return self.order_type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT)
+
+    @property
+    def is_market(self) -> bool:
+        return self.order_type in (OrderType.MARKET, OrderType.STOP_MARKET)
+
+    def requeued(self) -> Order:
+        """A copy that joins the back of a queue (a modify that loses time priority); the
+        original object stays behind in its old queue as a dead entry."""
+        copy = Order.__new__(Order)
+        for name in Order.__slots__:
+            setattr(copy, name, getattr(self, name))
+        return copy
+
+    def to_state(self) -> list[object]:
+        return [getattr(self, name) for name in Order.__slots__]
+
+    @staticmethod
+    def from_state(values: list[object]) -> Order:
+        order = Order.__new__(Order)
+        for name, value in zip(Order.__slots__, values, strict=True):
+            setattr(order, name, value)
+        return order
+
+    def __repr__(self) -> str:
+        return (
+            f"Order({self.order_id} {self.side} {self.remaining}/{self.quantity} "
+            f"{self.symbol}@{self.limit} {self.status})"
+        )
