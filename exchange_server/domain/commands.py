@@ -1,5 +1,8 @@
 """Commands: everything that can change the exchange's state, applied one at a time.
 
+Plain (not slotted) dataclasses: orjson serialises those several times faster, and the
+journal serialises every command and event.
+
 Prices, quantities and amounts are integers in the instrument's or the cash scale (see
 ``instruments``). The sequencer stamps each command with a sequence number and a time.
 """
@@ -19,12 +22,12 @@ from exchange_server.domain.enums import (
 )
 
 
-@dataclass(slots=True)
+@dataclass
 class Command:
     kind: ClassVar[str] = ""
 
 
-@dataclass(slots=True)
+@dataclass
 class ListInstrument(Command):
     kind: ClassVar[str] = "list_instrument"
     symbol: str
@@ -44,21 +47,21 @@ class ListInstrument(Command):
     max_order_notional: int = 0
 
 
-@dataclass(slots=True)
+@dataclass
 class OpenAccount(Command):
     kind: ClassVar[str] = "open_account"
     account: int
     self_trade_prevention: SelfTradePrevention = SelfTradePrevention.CANCEL_NEWEST
 
 
-@dataclass(slots=True)
+@dataclass
 class SetSelfTradePrevention(Command):
     kind: ClassVar[str] = "set_self_trade_prevention"
     account: int
     mode: SelfTradePrevention
 
 
-@dataclass(slots=True)
+@dataclass
 class PlaceOrder(Command):
     kind: ClassVar[str] = "place_order"
     account: int
@@ -74,7 +77,7 @@ class PlaceOrder(Command):
     expire_at: int = 0  # epoch nanoseconds, GTD only
 
 
-@dataclass(slots=True)
+@dataclass
 class ModifyOrder(Command):
     """New total quantity and/or price (and trigger for stops); 0 leaves a field unchanged."""
 
@@ -86,21 +89,21 @@ class ModifyOrder(Command):
     trigger_price: int = 0
 
 
-@dataclass(slots=True)
+@dataclass
 class CancelOrder(Command):
     kind: ClassVar[str] = "cancel_order"
     account: int
     order_id: int
 
 
-@dataclass(slots=True)
+@dataclass
 class CancelAll(Command):
     kind: ClassVar[str] = "cancel_all"
     account: int
     symbol: str = ""  # empty: every instrument
 
 
-@dataclass(slots=True)
+@dataclass
 class Deposit(Command):
     kind: ClassVar[str] = "deposit"
     account: int
@@ -109,7 +112,7 @@ class Deposit(Command):
     reference: str = ""
 
 
-@dataclass(slots=True)
+@dataclass
 class Withdraw(Command):
     kind: ClassVar[str] = "withdraw"
     account: int
@@ -118,7 +121,7 @@ class Withdraw(Command):
     reference: str = ""
 
 
-@dataclass(slots=True)
+@dataclass
 class Adjust(Command):
     """An administrative correction, positive or negative, recorded with a reason."""
 
@@ -129,7 +132,7 @@ class Adjust(Command):
     reference: str = ""
 
 
-@dataclass(slots=True)
+@dataclass
 class SetTradingStatus(Command):
     """Halt, resume, cancel-only or post-only for one instrument."""
 
@@ -139,21 +142,21 @@ class SetTradingStatus(Command):
     reason: str = ""
 
 
-@dataclass(slots=True)
+@dataclass
 class SetReferencePrice(Command):
     kind: ClassVar[str] = "set_reference_price"
     symbol: str
     price: int
 
 
-@dataclass(slots=True)
+@dataclass
 class SetFees(Command):
     kind: ClassVar[str] = "set_fees"
     maker_ppm: int
     taker_ppm: int
 
 
-@dataclass(slots=True)
+@dataclass
 class EndOfDay(Command):
     """Expire DAY orders (of one instrument, or all) and forget finished client order ids."""
 
@@ -161,7 +164,7 @@ class EndOfDay(Command):
     symbol: str = ""
 
 
-@dataclass(slots=True)
+@dataclass
 class Tick(Command):
     """Advance the engine clock so GTD orders expire even when no other command arrives."""
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from exchange_server.domain.instruments import Instrument
 from exchange_server.domain.orders import Order
 
 
-@dataclass(slots=True)
+@dataclass
 class Event:
     kind: ClassVar[str] = ""
 
 
-@dataclass(slots=True)
+@dataclass
 class CommandRejected(Event):
     """The command changed nothing. ``reason`` is a ``Reject`` code."""
 
@@ -27,7 +28,7 @@ class CommandRejected(Event):
     symbol: str = ""
 
 
-@dataclass(slots=True)
+@dataclass
 class OrderUpdated(Event):
     """The full state of an order after it changed (accepted, filled, modified, ...)."""
 
@@ -79,7 +80,7 @@ class OrderUpdated(Event):
         )
 
 
-@dataclass(slots=True)
+@dataclass
 class OrderResubmitted(Event):
     """A client order id was sent again with the same order: the original stands."""
 
@@ -89,7 +90,7 @@ class OrderResubmitted(Event):
     client_order_id: str
 
 
-@dataclass(slots=True)
+@dataclass
 class TradeExecuted(Event):
     kind: ClassVar[str] = "trade"
     trade_id: int
@@ -107,7 +108,7 @@ class TradeExecuted(Event):
     ts: int
 
 
-@dataclass(slots=True)
+@dataclass
 class BookChanged(Event):
     """New aggregate of one price level; quantity 0 means the level is gone."""
 
@@ -119,7 +120,7 @@ class BookChanged(Event):
     orders: int
 
 
-@dataclass(slots=True)
+@dataclass
 class BalanceChanged(Event):
     """New balance and reservation of one account in one asset."""
 
@@ -130,7 +131,7 @@ class BalanceChanged(Event):
     reserved: int
 
 
-@dataclass(slots=True)
+@dataclass
 class InstrumentStatusChanged(Event):
     kind: ClassVar[str] = "instrument_status"
     symbol: str
@@ -141,20 +142,60 @@ class InstrumentStatusChanged(Event):
     band_high: int
 
 
-@dataclass(slots=True)
+@dataclass
 class InstrumentListed(Event):
     kind: ClassVar[str] = "instrument_listed"
     symbol: str
+    name: str
+    asset_class: str
+    exchange: str
+    currency: str
+    sector: str
+    isin: str
+    price_decimals: int
+    quantity_decimals: int
+    tick_size: int
+    lot_size: int
+    status: str
+    reference_price: int
+    band_ppm: int
+    band_low: int
+    band_high: int
+    max_order_quantity: int
+    max_order_notional: int
+
+    @staticmethod
+    def of(i: Instrument) -> InstrumentListed:
+        return InstrumentListed(
+            i.symbol,
+            i.name,
+            i.asset_class,
+            i.exchange,
+            i.currency,
+            i.sector,
+            i.isin,
+            i.price_decimals,
+            i.quantity_decimals,
+            i.tick_size,
+            i.lot_size,
+            i.status,
+            i.reference_price,
+            i.band_ppm,
+            i.band_low,
+            i.band_high,
+            i.max_order_quantity,
+            i.max_order_notional,
+        )
 
 
-@dataclass(slots=True)
+@dataclass
 class AccountUpdated(Event):
     kind: ClassVar[str] = "account"
     account: int
     self_trade_prevention: str
 
 
-@dataclass(slots=True)
+@dataclass
 class FeesChanged(Event):
     kind: ClassVar[str] = "fees"
     maker_ppm: int

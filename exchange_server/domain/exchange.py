@@ -195,7 +195,8 @@ class Exchange:
             self.stops[c.symbol].add(order)
             self.events.append(OrderUpdated.of(order))
             return
-        if c.tif == TimeInForce.FOK and book.fillable(order) < order.quantity:
+        stp = self.self_trade_prevention[c.account]
+        if c.tif == TimeInForce.FOK and book.fillable(order, stp) < order.quantity:
             self._finish(order, OrderStatus.CANCELLED, "fill-or-kill could not fill completely")
             return
         self.events.append(OrderUpdated.of(order))
@@ -220,6 +221,7 @@ class Exchange:
         tracked as live yet), then rest or finish its remainder."""
         self._dirty_books[order.symbol] = book
         traded = False
+        decremented = False
         if book.would_cross(order.side, order.limit):
             result = book.match(
                 order,
@@ -232,27 +234,28 @@ class Exchange:
                 self._settle(order, result.fills, instrument)
             for maker in result.stp_makers:
                 self._self_trade_reduced(maker, instrument)
-            if result.taker_decrement:
+            # A taker that self-trade prevention ends is cancelled whole (it keeps the
+            # quantity asked for); one that survives a decrement is that much smaller.
+            if result.taker_decrement and result.stop != STOP_SELF_TRADE:
                 order.quantity -= result.taker_decrement
                 self._resize_reservation(order, instrument)
+                decremented = True
             if result.stop == STOP_BAND:
                 self._halt(instrument, "circuit breaker: next trade was outside the price band")
                 self._finish(order, OrderStatus.CANCELLED, "circuit breaker halted the market")
             elif result.stop == STOP_SELF_TRADE:
                 order.remaining = 0
-                self._finish(
-                    order,
-                    OrderStatus.FILLED if order.filled == order.quantity else OrderStatus.CANCELLED,
-                    "self-trade prevention",
-                )
+                self._finish(order, OrderStatus.CANCELLED, "self-trade prevention")
         if order.remaining:
             if order.is_market or order.tif == TimeInForce.IOC or order.tif == TimeInForce.FOK:
                 self._finish(order, OrderStatus.CANCELLED, "unfilled remainder cancelled")
             else:
                 book.add(order)
                 self._track(order)
-                if order.filled:  # the caller already announced the unfilled state
-                    order.status = OrderStatus.PARTIALLY_FILLED
+                # The caller announced the order as it arrived; tell what changed since.
+                if order.filled or decremented:
+                    if order.filled:
+                        order.status = OrderStatus.PARTIALLY_FILLED
                     self.events.append(OrderUpdated.of(order))
         elif order.status not in (OrderStatus.FILLED, OrderStatus.CANCELLED):
             self._finish(order, OrderStatus.FILLED, "")
@@ -330,8 +333,8 @@ class Exchange:
 
     def _self_trade_reduced(self, maker: Order, instrument: Instrument) -> None:
         """A resting order cancelled or shrunk by self-trade prevention."""
-        maker.quantity = maker.filled + maker.remaining
-        if maker.remaining:
+        if maker.remaining:  # decremented: smaller; a cancelled one keeps its quantity
+            maker.quantity = maker.filled + maker.remaining
             self._resize_reservation(maker, instrument)
             maker.updated_at = self.now
             self.events.append(OrderUpdated.of(maker))
@@ -504,7 +507,8 @@ class Exchange:
             ):
                 self._finish(order, OrderStatus.CANCELLED, "would cross while post-only")
                 continue
-            if order.tif == TimeInForce.FOK and book.fillable(order) < order.remaining:
+            stp = self.self_trade_prevention[order.account]
+            if order.tif == TimeInForce.FOK and book.fillable(order, stp) < order.remaining:
                 self._finish(order, OrderStatus.CANCELLED, "fill-or-kill could not fill completely")
                 continue
             self.events.append(OrderUpdated.of(order))
@@ -562,7 +566,7 @@ class Exchange:
         self.instruments[c.symbol] = instrument
         self.books[c.symbol] = OrderBook(c.symbol)
         self.stops[c.symbol] = StopBook()
-        self.events.append(InstrumentListed(c.symbol))
+        self.events.append(InstrumentListed.of(instrument))
 
     def ledger_currencies(self) -> set[str]:
         return {instrument.currency for instrument in self.instruments.values()}

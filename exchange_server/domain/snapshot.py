@@ -80,8 +80,12 @@ def encode(state: dict[str, Any]) -> bytes:
     return orjson.dumps(state, option=orjson.OPT_SORT_KEYS)
 
 
+def hash_of(encoded: bytes) -> str:
+    return hashlib.sha256(encoded).hexdigest()
+
+
 def state_hash(exchange: Exchange) -> str:
-    return hashlib.sha256(encode(capture(exchange))).hexdigest()
+    return hash_of(encode(capture(exchange)))
 
 
 def restore(state: dict[str, Any]) -> Exchange:

@@ -1,0 +1,121 @@
+"""Composition: the database, recovery, the sequencer and the projections, started and
+stopped together. Everything that serves the exchange (the API, the demo market) builds on
+an ``ExchangeService``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from exchange_server.domain.commands import Command
+from exchange_server.engine.clock import Clock
+from exchange_server.engine.journal import Durability
+from exchange_server.engine.projections import ProjectionProcess
+from exchange_server.engine.recovery import recover
+from exchange_server.engine.sequencer import Ack, Sequencer
+from exchange_server.storage.database import (
+    create_database_engine,
+    migrate,
+    normalise_database_url,
+)
+
+log = logging.getLogger(__name__)
+
+
+def read_database_url_for(url: str) -> str:
+    """The read models' database for a journal database URL (see ``EngineSettings``)."""
+    parsed = normalise_database_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return url
+    path = Path(parsed.database)
+    sibling = path.with_name(f"{path.stem}-read{path.suffix or '.db'}")
+    return parsed.set(database=str(sibling)).render_as_string(hide_password=False)
+
+
+@dataclass(slots=True)
+class EngineSettings:
+    database_url: str
+    # Where the read models live; by default the same PostgreSQL database, or for SQLite a
+    # sibling file (``exchange.db`` -> ``exchange-read.db``) so projections never hold the
+    # journal's write lock.
+    read_database_url: str | None = None
+    durability: Durability = Durability.FSYNC
+    snapshot_every: int = 200_000
+    snapshot_interval_seconds: float = 300.0
+    max_batch: int = 4096
+    projections: bool = True
+
+
+class ExchangeService:
+    def __init__(self, settings: EngineSettings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self._clock = clock
+        self.engine: Engine | None = None
+        self.read_engine: Engine | None = None
+        self._sequencer: Sequencer | None = None
+        self.projections: ProjectionProcess | None = None
+
+    @property
+    def sequencer(self) -> Sequencer:
+        if self._sequencer is None:
+            raise RuntimeError("the exchange service is not started")
+        return self._sequencer
+
+    async def start(self) -> None:
+        settings = self.settings
+        engine = self.engine = create_database_engine(settings.database_url)
+        await asyncio.to_thread(migrate, engine)
+        recovered = await asyncio.to_thread(recover, engine)
+        log.info(
+            "recovered to seq %d (snapshot %d + %d replayed)",
+            recovered.last_seq,
+            recovered.snapshot_seq,
+            recovered.replayed,
+        )
+        sequencer = self._sequencer = Sequencer(
+            recovered.exchange,
+            engine,
+            last_seq=recovered.last_seq,
+            last_ts_ns=recovered.last_ts_ns,
+            clock=self._clock,
+            durability=settings.durability,
+            max_batch=settings.max_batch,
+            snapshot_every=settings.snapshot_every,
+            snapshot_interval_seconds=settings.snapshot_interval_seconds,
+        )
+        if settings.projections:
+            read_url = settings.read_database_url or read_database_url_for(settings.database_url)
+            if read_url != settings.database_url:
+                read_engine = self.read_engine = create_database_engine(read_url)
+                await asyncio.to_thread(migrate, read_engine)
+            else:
+                self.read_engine = engine
+            self.projections = ProjectionProcess(read_url, settings.database_url)
+            await asyncio.to_thread(self.projections.start)
+        await sequencer.start()
+
+    async def stop(self) -> None:
+        """Finish queued commands, commit them, stop the projections, close the database."""
+        if self._sequencer is not None:
+            await self._sequencer.stop()
+            self._sequencer = None
+        if self.projections is not None:
+            await asyncio.to_thread(self.projections.stop)
+            self.projections = None
+        for engine in {self.engine, self.read_engine}:
+            if engine is not None:
+                engine.dispose()
+        self.engine = self.read_engine = None
+
+    async def execute(self, command: Command) -> Ack:
+        return await self.sequencer.submit(command)
+
+    async def wait_for_projections(self, seq: int | None = None, timeout: float = 30.0) -> bool:
+        if self.projections is None:
+            return True
+        target = self.sequencer.seq if seq is None else seq
+        return await asyncio.to_thread(self.projections.wait_for, target, timeout)
