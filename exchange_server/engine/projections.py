@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
@@ -349,8 +350,10 @@ def _run_projections(
     projector = Projector(read_engine, journal_engine)
     checkpoint.value = projector.load()
     ready.set()
+    parent = os.getppid()
     while True:
-        stopping = stop.is_set()
+        # A parent killed outright (SIGKILL, a crash) cannot tell us to stop: notice it.
+        stopping = stop.is_set() or os.getppid() != parent
         try:
             done = projector.catch_up()
         except Exception:

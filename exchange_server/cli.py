@@ -1,0 +1,125 @@
+"""The `exchange-server` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+
+from exchange_server.engine.journal import Durability
+from exchange_server.storage.database import (
+    create_database_engine,
+    default_database_url,
+    migrate,
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="exchange-server", description=__doc__)
+    parser.add_argument(
+        "--database",
+        default=None,
+        help="database URL (default: EXCHANGE_DATABASE_URL, else SQLite in the data directory)",
+    )
+    parser.add_argument("--log-level", default="INFO")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("migrate", help="apply database migrations and exit")
+
+    commands.add_parser(
+        "verify-journal",
+        help="replay the whole journal from empty and check events, snapshots and state hash",
+    )
+
+    demo = commands.add_parser("demo", help="run the exchange with a live random order flow")
+    demo.add_argument("--seconds", type=float, default=0, help="stop after this long (0: never)")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--rate", type=int, default=200, help="orders per second")
+    demo.add_argument(
+        "--durability", choices=[d.value for d in Durability], default=Durability.FSYNC.value
+    )
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    url = args.database or default_database_url()
+    if args.command == "migrate":
+        engine = create_database_engine(url)
+        migrate(engine)
+        engine.dispose()
+        print(f"database is up to date: {url}")
+        return 0
+    if args.command == "verify-journal":
+        return verify(url)
+    if args.command == "demo":
+        return asyncio.run(demo_market(url, args.seconds, args.seed, args.rate, args.durability))
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+def verify(url: str) -> int:
+    from exchange_server.engine.recovery import verify_journal
+
+    engine = create_database_engine(url)
+    migrate(engine)
+    started = time.perf_counter()
+    result = verify_journal(engine)
+    engine.dispose()
+    elapsed = time.perf_counter() - started
+    print(f"commands replayed:    {result.commands} in {elapsed:.1f} s")
+    print(f"snapshots checked:    {result.snapshots_checked}")
+    print(f"replayed state hash:  {result.state_hash}")
+    print(f"recovered state hash: {result.recovered_hash}")
+    for problem in result.problems:
+        print(f"PROBLEM: {problem}")
+    print("journal verified" if result.ok else "journal verification FAILED")
+    return 0 if result.ok else 1
+
+
+async def demo_market(url: str, seconds: float, seed: int, rate: int, durability: str) -> int:
+    from exchange_server.marketdata.random_flow import run_random_flow
+    from exchange_server.server import EngineSettings, ExchangeService
+
+    service = ExchangeService(EngineSettings(url, durability=Durability(durability)))
+    await service.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    flow = asyncio.create_task(run_random_flow(service, seed, rate))
+    print(f"exchange running on {url} (Ctrl-C to stop)")
+    deadline = time.monotonic() + seconds if seconds else None
+    last_seq = service.sequencer.seq
+    try:
+        while not stop.is_set() and not flow.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+            exchange = service.sequencer.exchange
+            seq = service.sequencer.seq
+            quotes = "  ".join(
+                f"{symbol} {exchange.last_price.get(symbol, 0) / 100:.2f}"
+                f" [{book.best_bid / 100:.2f}/{book.best_ask / 100:.2f}]"
+                for symbol, book in exchange.books.items()
+            )
+            print(f"seq {seq:>8}  {seq - last_seq:>5} cmd/s  {quotes}", flush=True)
+            last_seq = seq
+            if deadline and time.monotonic() >= deadline:
+                break
+    finally:
+        flow.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await flow
+        await service.stop()
+    if flow.done() and not flow.cancelled() and flow.exception() is not None:
+        raise flow.exception()  # type: ignore[misc]
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
