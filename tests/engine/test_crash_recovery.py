@@ -105,7 +105,8 @@ async def restart_and_check_read_models(url: str, expected: Exchange, last_seq: 
                 open_orders = set(
                     connection.execute(
                         text(
-                            "SELECT order_id FROM orders WHERE status IN ('new', 'partially_filled')"
+                            "SELECT order_id FROM orders"
+                            " WHERE status IN ('new', 'partially_filled')"
                         )
                     ).scalars()
                 )
