@@ -5,6 +5,7 @@ an ``ExchangeService``."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +47,6 @@ class EngineSettings:
     durability: Durability = Durability.FSYNC
     snapshot_every: int = 200_000
     snapshot_interval_seconds: float = 300.0
-    max_batch: int = 4096
     projections: bool = True
 
 
@@ -76,6 +76,7 @@ class ExchangeService:
             recovered.snapshot_seq,
             recovered.replayed,
         )
+        _tune_garbage_collector()
         sequencer = self._sequencer = Sequencer(
             recovered.exchange,
             engine,
@@ -83,7 +84,6 @@ class ExchangeService:
             last_ts_ns=recovered.last_ts_ns,
             clock=self._clock,
             durability=settings.durability,
-            max_batch=settings.max_batch,
             snapshot_every=settings.snapshot_every,
             snapshot_interval_seconds=settings.snapshot_interval_seconds,
         )
@@ -119,3 +119,12 @@ class ExchangeService:
             return True
         target = self.sequencer.seq if seq is None else seq
         return await asyncio.to_thread(self.projections.wait_for, target, timeout)
+
+
+def _tune_garbage_collector() -> None:
+    """Resting orders are long-lived objects without reference cycles; the collector's full
+    passes over them are pure pause time in the acknowledgement path. Freeze what recovery
+    built (never scanned again) and collect the young generation less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)

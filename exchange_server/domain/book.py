@@ -138,9 +138,15 @@ class OrderBook:
             return bool(self.best_ask) and self.best_ask <= limit
         return bool(self.best_bid) and self.best_bid >= limit
 
-    def fillable(self, taker: Order) -> int:
+    def fillable(
+        self, taker: Order, stp: SelfTradePrevention = SelfTradePrevention.CANCEL_NEWEST
+    ) -> int:
         """Quantity available to ``taker`` up to its limit, not counting its own account's
-        orders (self-trade prevention never lets those trade). Used for fill-or-kill."""
+        orders (self-trade prevention never lets those trade). Used for fill-or-kill.
+
+        Only cancel-oldest lets the taker match past its own order; with any other mode
+        matching would stop (or shrink the taker) there, so nothing behind it counts."""
+        skip_own = stp == SelfTradePrevention.CANCEL_OLDEST
         need = taker.remaining
         if taker.side == Side.BUY:
             prices = sorted(p for p in self.ask_levels if p <= taker.limit)
@@ -155,6 +161,8 @@ class OrderBook:
                     total += maker.remaining
                     if total >= need:
                         return total
+                elif not skip_own:
+                    return total
         return total
 
     def match(

@@ -525,7 +525,8 @@ class Exchange:
     def _end_of_day(self, c: EndOfDay) -> None:
         if c.symbol and c.symbol not in self.instruments:
             raise Rejected(Reject.UNKNOWN_INSTRUMENT, repr(c.symbol))
-        for order in list(self.orders.values()):
+        for order_id in sorted(self.orders):  # id order: insertion order is not in snapshots
+            order = self.orders[order_id]
             if order.tif == TimeInForce.DAY and (not c.symbol or order.symbol == c.symbol):
                 self._finish(order, OrderStatus.EXPIRED, "end of day")
         self.client_orders = {
@@ -666,7 +667,10 @@ class Exchange:
         self.events.append(FeesChanged(c.maker_ppm, c.taker_ppm))
         # Buy reservations include the highest fee; re-size them to the new schedule and
         # cancel the orders whose owners cannot cover a higher one.
-        for order in list(self.orders.values()):
+        # In order id order: who keeps an order when cash runs short must not depend on the
+        # dict's insertion order, which a snapshot does not keep.
+        for order_id in sorted(self.orders):
+            order = self.orders[order_id]
             if order.side != Side.BUY:
                 continue
             instrument = self.instruments[order.symbol]

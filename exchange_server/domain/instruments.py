@@ -50,6 +50,19 @@ class Instrument:
         self.set_reference_price(self.reference_price)
 
     def validate(self) -> None:
+        numbers = (
+            self.price_decimals,
+            self.quantity_decimals,
+            self.tick_size,
+            self.lot_size,
+            self.reference_price,
+            self.band_ppm,
+            self.max_order_quantity,
+            self.max_order_notional,
+        )
+        if any(type(number) is not int for number in numbers):
+            # Exact arithmetic needs integers; a float scale would leak floats into cash.
+            raise Rejected(Reject.INVALID_INSTRUMENT, "scales, sizes and limits are integers")
         problems = []
         try:
             self.asset_class = AssetClass(self.asset_class)
@@ -73,7 +86,9 @@ class Instrument:
             problems.append("band must be between 0 and 100%")
         if self.max_order_quantity < 0 or self.max_order_notional < 0:
             problems.append("order limits must not be negative")
-        if self.reference_price < 0 or self.reference_price % self.tick_size:
+        if self.reference_price < 0 or (
+            self.tick_size > 0 and self.reference_price % self.tick_size
+        ):
             problems.append("reference price must be on tick and not negative")
         if not self.currency:
             problems.append("currency is required")

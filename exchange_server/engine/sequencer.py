@@ -1,11 +1,12 @@
 """The sequencer: the single writer of exchange state.
 
-Submitters hand commands in from any coroutine; one loop takes whatever has queued up,
-stamps each command with the next sequence number and the time, applies it to the
-exchange, and passes the batch to the journal writer thread as one transaction (group
-commit). A command is acknowledged, and its events published, only after its batch is
-durable. While one batch is being committed the loop already applies the next one; commits
-and acknowledgements stay in sequence order.
+Submitters hand commands in from any coroutine. The sequencing task stamps each command with
+the next sequence number and the time and applies it to the exchange at once; the commit
+task writes everything applied but not yet durable as one transaction on the journal writer
+thread (group commit), then acknowledges those commands and publishes their events. So a
+group is whatever arrived while the previous commit was on disk: one command when the
+exchange is quiet, hundreds under load, and applying the next group overlaps the disk wait
+of the current one. Commits and acknowledgements stay in sequence order.
 
 If the journal cannot be written the in-memory state is ahead of what is durable, so the
 sequencer fails every unacknowledged command and refuses new ones: the process must restart
@@ -86,7 +87,6 @@ class Sequencer:
         clock: Clock | None = None,
         durability: Durability = Durability.FSYNC,
         max_batch: int = 4096,
-        max_in_flight: int = 3,
         snapshot_every: int = 200_000,
         snapshot_interval_seconds: float = 300.0,
     ) -> None:
@@ -97,18 +97,21 @@ class Sequencer:
         self._writer = JournalWriter(engine, durability)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
         self._max_batch = max_batch
-        self._in_flight = asyncio.Semaphore(max_in_flight)
         self._snapshot_every = snapshot_every
         self._snapshot_interval = snapshot_interval_seconds
         self._last_snapshot_seq = last_seq
         self._last_snapshot_time = time.monotonic()
+        self._pending_snapshot: tuple[int, int, bytes] | None = None
         self._incoming: deque[tuple[Command, asyncio.Future[Ack]]] = deque()
-        self._wakeup = asyncio.Event()
-        self._commits: asyncio.Queue[
-            tuple[asyncio.Future[None], list[Committed], list[asyncio.Future[Ack]]] | None
-        ] = asyncio.Queue()
+        self._incoming_ready = asyncio.Event()
+        # Applied, not yet durable: journal rows, what to publish, whom to acknowledge.
+        self._rows: list[JournalRow] = []
+        self._applied: list[Committed] = []
+        self._waiting: list[asyncio.Future[Ack]] = []
+        self._applied_ready = asyncio.Event()
         self._listeners: list[CommitListener] = []
         self._accepting = False
+        self._sequencing_done = False
         self._failure: BaseException | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.stats = SequencerStats()
@@ -120,7 +123,7 @@ class Sequencer:
         self._accepting = True
         self._tasks = [
             asyncio.create_task(self._sequence(), name="sequencer"),
-            asyncio.create_task(self._acknowledge(), name="sequencer-acks"),
+            asyncio.create_task(self._commit(), name="sequencer-commit"),
         ]
 
     async def stop(self) -> None:
@@ -128,7 +131,7 @@ class Sequencer:
         if not self._tasks:
             return
         self._accepting = False
-        self._wakeup.set()
+        self._incoming_ready.set()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         loop = asyncio.get_running_loop()
@@ -145,7 +148,8 @@ class Sequencer:
 
     @property
     def queue_depth(self) -> int:
-        return len(self._incoming)
+        """Commands submitted but not yet acknowledged."""
+        return len(self._incoming) + len(self._waiting)
 
     # -- submitting ----------------------------------------------------------------------
     def submit(self, command: Command) -> asyncio.Future[Ack]:
@@ -154,7 +158,7 @@ class Sequencer:
             raise SequencerStopped("the sequencer is not accepting commands") from self._failure
         future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
         self._incoming.append((command, future))
-        self._wakeup.set()
+        self._incoming_ready.set()
         return future
 
     async def execute(self, command: Command) -> Ack:
@@ -162,84 +166,89 @@ class Sequencer:
 
     # -- the single writer ---------------------------------------------------------------
     async def _sequence(self) -> None:
-        loop = asyncio.get_running_loop()
         incoming = self._incoming
         exchange = self.exchange
-        clock = self._clock
         try:
             while True:
                 if not incoming:
                     if not self._accepting:
-                        break
-                    self._wakeup.clear()
-                    await self._wakeup.wait()
+                        return
+                    self._incoming_ready.clear()
+                    await self._incoming_ready.wait()
                     continue
-                await self._in_flight.acquire()
-                count = min(len(incoming), self._max_batch)
-                rows: list[JournalRow] = []
-                committed: list[Committed] = []
-                futures: list[asyncio.Future[Ack]] = []
-                now = clock.now_ns()
+                if self._failure is not None:
+                    return
+                now = self._clock.now_ns()
                 if now < self._last_ts:
                     now = self._last_ts  # journaled time never runs backwards
                 self._last_ts = now
                 seq = self.seq
-                for _ in range(count):
+                rows, applied, waiting = self._rows, self._applied, self._waiting
+                for _ in range(min(len(incoming), self._max_batch)):
                     command, future = incoming.popleft()
                     seq += 1
                     events = exchange.apply(command, now)
                     rows.append(
                         (seq, now, command.kind, encode_command(command), encode_events(events))
                     )
-                    committed.append(Committed(seq, now, command, events))
-                    futures.append(future)
+                    applied.append(Committed(seq, now, command, events))
+                    waiting.append(future)
                 self.seq = seq
-                commit = loop.run_in_executor(self._thread, self._writer.append, rows)
-                self._commits.put_nowait((commit, committed, futures))
-                self.stats.largest_batch = max(self.stats.largest_batch, count)
-                if self._snapshot_due():
-                    self._take_snapshot(loop)
-                await asyncio.sleep(0)  # let acknowledgements and submitters run
+                self._applied_ready.set()
+                if self._pending_snapshot is None and self._snapshot_due():
+                    self._capture_snapshot()
+                await asyncio.sleep(0)  # let commits, acknowledgements and submitters run
         finally:
-            self._commits.put_nowait(None)
+            self._sequencing_done = True
+            self._applied_ready.set()
 
-    async def _acknowledge(self) -> None:
+    async def _commit(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
-            item = await self._commits.get()
-            if item is None:
-                return
-            commit, committed, futures = item
+            if not self._rows:
+                if self._sequencing_done:
+                    return
+                self._applied_ready.clear()
+                await self._applied_ready.wait()
+                continue
+            rows, applied, waiting = self._rows, self._applied, self._waiting
+            self._rows, self._applied, self._waiting = [], [], []
             started = time.perf_counter()
             try:
-                await commit
+                await loop.run_in_executor(self._thread, self._writer.append, rows)
             except BaseException as problem:  # the journal is broken: fail loudly
-                self._fail(problem, futures)
-                continue
-            finally:
-                self._in_flight.release()
-            self.stats.last_commit_seconds = time.perf_counter() - started
-            self.stats.commands += len(committed)
-            self.stats.batches += 1
-            for future, entry in zip(futures, committed, strict=True):
+                self._fail(problem, waiting)
+                return
+            stats = self.stats
+            stats.last_commit_seconds = time.perf_counter() - started
+            stats.commands += len(applied)
+            stats.batches += 1
+            stats.largest_batch = max(stats.largest_batch, len(applied))
+            for future, entry in zip(waiting, applied, strict=True):
                 if not future.done():
                     future.set_result(Ack(entry.seq, entry.ts_ns, entry.events))
             for listener in self._listeners:
                 try:
-                    listener(committed)
+                    listener(applied)
                 except Exception:
                     log.exception("commit listener failed")
+            pending = self._pending_snapshot
+            if pending is not None and pending[0] <= rows[-1][0]:
+                self._pending_snapshot = None
+                await self._store_snapshot(*pending)
 
-    def _fail(self, problem: BaseException, futures: list[asyncio.Future[Ack]]) -> None:
-        if self._failure is None:
-            log.critical("journal write failed; refusing further commands: %r", problem)
-            self._failure = problem
+    def _fail(self, problem: BaseException, waiting: list[asyncio.Future[Ack]]) -> None:
+        """Nothing after the last good commit is durable, though it was applied in memory:
+        refuse everything from now on, so no state that may vanish is ever acknowledged."""
+        log.critical("journal write failed; refusing further commands: %r", problem)
+        self._failure = problem
         self._accepting = False
         error = JournalFailure(f"journal write failed: {problem!r}")
-        for future in futures:
-            if not future.done():
-                future.set_exception(error)
-        while self._incoming:
-            _, future = self._incoming.popleft()
+        waiting = waiting + self._waiting + [future for _, future in self._incoming]
+        self._rows, self._applied, self._waiting = [], [], []
+        self._incoming.clear()
+        self._incoming_ready.set()
+        for future in waiting:
             if not future.done():
                 future.set_exception(error)
 
@@ -250,33 +259,29 @@ class Sequencer:
             return True
         return since > 0 and time.monotonic() - self._last_snapshot_time >= self._snapshot_interval
 
-    def _take_snapshot(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Capture the state at the current seq; the writer thread stores it after the
-        journal batches before it, so a snapshot never runs ahead of the journal."""
-        state = snapshot.encode(snapshot.capture(self.exchange))
-        state_hash = snapshot.hash_of(state)
-        stored = loop.run_in_executor(
-            self._thread, self._writer.write_snapshot, self.seq, self._last_ts, state_hash, state
+    def _capture_snapshot(self) -> None:
+        """Capture the state at the current seq now (between commands); it is stored once
+        the journal has committed up to that seq, never ahead of it."""
+        self._pending_snapshot = (
+            self.seq,
+            self._last_ts,
+            snapshot.encode(snapshot.capture(self.exchange)),
         )
-        stored.add_done_callback(_log_snapshot_failure)
         self._last_snapshot_seq = self.seq
         self._last_snapshot_time = time.monotonic()
-        self.stats.snapshots += 1
 
-    async def snapshot_now(self) -> int:
-        """Take a snapshot at the current sequence number (e.g. before a shutdown)."""
+    async def _store_snapshot(self, seq: int, ts_ns: int, state: bytes) -> None:
         loop = asyncio.get_running_loop()
-        state = snapshot.encode(snapshot.capture(self.exchange))
-        seq, ts = self.seq, self._last_ts
-        await loop.run_in_executor(
-            self._thread, self._writer.write_snapshot, seq, ts, snapshot.hash_of(state), state
-        )
-        self._last_snapshot_seq = seq
-        self._last_snapshot_time = time.monotonic()
+        try:
+            await loop.run_in_executor(
+                self._thread,
+                self._writer.write_snapshot,
+                seq,
+                ts_ns,
+                snapshot.hash_of(state),
+                state,
+            )
+        except Exception:
+            log.exception("snapshot at seq %d not stored", seq)
+            return
         self.stats.snapshots += 1
-        return seq
-
-
-def _log_snapshot_failure(stored: asyncio.Future[None]) -> None:
-    if not stored.cancelled() and stored.exception() is not None:
-        log.error("snapshot not stored: %r", stored.exception())

@@ -95,7 +95,7 @@ async def run_random_flow(
     per_tick = max(1, orders_per_second * interval)
     while True:
         await asyncio.sleep(interval)
-        batch = []
+        batch: list[Command] = []
         for _ in range(int(per_tick)):
             symbol = rng.choice(DEMO_LISTINGS).symbol
             step = rng.gauss(0, 0.0004) * fair[symbol]

@@ -1,0 +1,241 @@
+"""The database schema: the command journal, snapshots and the read-side projections.
+
+The journal and snapshots are the system of record; every other table is a projection that
+can be rebuilt by replaying the journal, and carries the journal sequence that last wrote it.
+Every integer that holds a price, quantity, amount of money or epoch-nanosecond timestamp is a
+``BigInteger``: 32 bits overflow at about 21 seconds of nanoseconds or 214,748 currency units
+at four decimals. Absent values follow the domain: ``0`` for numbers and ``""`` for text, so
+no column is nullable.
+
+The Alembic migrations in ``migrations/versions`` create exactly this schema; the test suite
+compares the two on SQLite and PostgreSQL, so a change here needs a migration.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Deterministic constraint and index names, so migrations can refer to them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+# The empty string as a server default. A literal SQL expression rather than ``""``: Alembic
+# compares a plain empty-string default on SQLite as different from what it reflects, which
+# would report drift that is not there.
+EMPTY_TEXT = text("''")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every database.
+
+    SQLite has no time zone storage and hands back naive values; this type refuses naive input,
+    stores UTC and always returns an aware UTC datetime.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: store aware datetimes only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# SQLite only auto-assigns keys to a column declared exactly INTEGER PRIMARY KEY (a rowid
+# alias); PostgreSQL gets a 64-bit sequence.
+AutoIncrementBigInteger = BigInteger().with_variant(Integer, "sqlite")
+
+
+class JournalEntry(Base):
+    """One committed command and the events it produced, in sequence order (append-only)."""
+
+    __tablename__ = "journal"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    ts_ns: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(40))
+    command: Mapped[bytes] = mapped_column(LargeBinary)
+    events: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Snapshot(Base):
+    """The engine state after journal entry ``seq``, with its hash for replay verification."""
+
+    __tablename__ = "snapshots"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    ts_ns: Mapped[int] = mapped_column(BigInteger)
+    state_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+
+class ProjectionCheckpoint(Base):
+    """The last journal sequence a named projection has applied."""
+
+    __tablename__ = "projection_checkpoints"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class InstrumentRow(Base):
+    __tablename__ = "instruments"
+
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="", server_default=EMPTY_TEXT)
+    asset_class: Mapped[str] = mapped_column(String(20), default="", server_default=EMPTY_TEXT)
+    exchange: Mapped[str] = mapped_column(String(20), default="", server_default=EMPTY_TEXT)
+    currency: Mapped[str] = mapped_column(String(10), default="", server_default=EMPTY_TEXT)
+    sector: Mapped[str] = mapped_column(String(100), default="", server_default=EMPTY_TEXT)
+    isin: Mapped[str] = mapped_column(String(20), default="", server_default=EMPTY_TEXT)
+    price_decimals: Mapped[int] = mapped_column(Integer)
+    quantity_decimals: Mapped[int] = mapped_column(Integer)
+    tick_size: Mapped[int] = mapped_column(BigInteger)
+    lot_size: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), default="", server_default=EMPTY_TEXT)
+    reference_price: Mapped[int] = mapped_column(BigInteger)
+    band_low: Mapped[int] = mapped_column(BigInteger)
+    band_high: Mapped[int] = mapped_column(BigInteger)
+    updated_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+
+    account_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    self_trade_prevention: Mapped[str] = mapped_column(String(30))
+    updated_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_account_status", "account", "status"),
+        Index("ix_orders_account_client_order_id", "account", "client_order_id"),
+        Index("ix_orders_symbol_status", "symbol", "status"),
+    )
+
+    order_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    account: Mapped[int] = mapped_column(BigInteger)
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(4))
+    order_type: Mapped[str] = mapped_column(String(20))
+    tif: Mapped[str] = mapped_column(String(4))
+    status: Mapped[str] = mapped_column(String(20))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    price: Mapped[int] = mapped_column(BigInteger)
+    trigger_price: Mapped[int] = mapped_column(BigInteger)
+    filled: Mapped[int] = mapped_column(BigInteger)
+    remaining: Mapped[int] = mapped_column(BigInteger)
+    filled_notional: Mapped[int] = mapped_column(BigInteger)
+    fees: Mapped[int] = mapped_column(BigInteger)
+    client_order_id: Mapped[str] = mapped_column(String(64), default="", server_default=EMPTY_TEXT)
+    post_only: Mapped[bool] = mapped_column(Boolean)
+    expire_at: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(200), default="", server_default=EMPTY_TEXT)
+    updated_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class FillRow(Base):
+    __tablename__ = "fills"
+    __table_args__ = (
+        Index("ix_fills_buyer_trade_id", "buyer", "trade_id"),
+        Index("ix_fills_seller_trade_id", "seller", "trade_id"),
+        Index("ix_fills_symbol_ts_ns", "symbol", "ts_ns"),
+    )
+
+    trade_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    symbol: Mapped[str] = mapped_column(String(32))
+    price: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    notional: Mapped[int] = mapped_column(BigInteger)
+    aggressor: Mapped[str] = mapped_column(String(4))
+    buy_order_id: Mapped[int] = mapped_column(BigInteger)
+    sell_order_id: Mapped[int] = mapped_column(BigInteger)
+    buyer: Mapped[int] = mapped_column(BigInteger)
+    seller: Mapped[int] = mapped_column(BigInteger)
+    buyer_fee: Mapped[int] = mapped_column(BigInteger)
+    seller_fee: Mapped[int] = mapped_column(BigInteger)
+    ts_ns: Mapped[int] = mapped_column(BigInteger)
+
+
+class BalanceRow(Base):
+    __tablename__ = "balances"
+
+    account: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    asset: Mapped[str] = mapped_column(String(32), primary_key=True)
+    balance: Mapped[int] = mapped_column(BigInteger)
+    reserved: Mapped[int] = mapped_column(BigInteger)
+    updated_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class LedgerEntryRow(Base):
+    """One balance change, with the balance after it (the account statement)."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        Index("ix_ledger_entries_account_asset_entry_id", "account", "asset", "entry_id"),
+    )
+
+    entry_id: Mapped[int] = mapped_column(
+        AutoIncrementBigInteger, primary_key=True, autoincrement=True
+    )
+    seq: Mapped[int] = mapped_column(BigInteger)
+    account: Mapped[int] = mapped_column(BigInteger)
+    asset: Mapped[str] = mapped_column(String(32))
+    delta: Mapped[int] = mapped_column(BigInteger)
+    balance: Mapped[int] = mapped_column(BigInteger)
+    ts_ns: Mapped[int] = mapped_column(BigInteger)
+
+
+class PositionRow(Base):
+    __tablename__ = "positions"
+
+    account: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    cost: Mapped[int] = mapped_column(BigInteger)  # cost basis of the open quantity, cash units
+    realised_pnl: Mapped[int] = mapped_column(BigInteger)
+    updated_seq: Mapped[int] = mapped_column(BigInteger)
