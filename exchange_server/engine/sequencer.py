@@ -31,7 +31,7 @@ from exchange_server.domain.events import Event
 from exchange_server.domain.exchange import Exchange
 from exchange_server.engine.clock import Clock, SystemClock
 from exchange_server.engine.codec import encode_command, encode_events
-from exchange_server.engine.journal import Durability, JournalRow, JournalWriter
+from exchange_server.engine.journal import Durability, JournalRow, JournalWriter, WalCheckpointer
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,7 @@ class Sequencer:
         self._last_ts = last_ts_ns
         self._clock = clock or SystemClock()
         self._writer = JournalWriter(engine, durability)
+        self._checkpointer = WalCheckpointer(engine) if engine.dialect.name == "sqlite" else None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
         self._max_batch = max_batch
         self._snapshot_every = snapshot_every
@@ -120,6 +121,8 @@ class Sequencer:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._thread, self._writer.open)
+        if self._checkpointer is not None:
+            self._checkpointer.start()
         self._accepting = True
         self._tasks = [
             asyncio.create_task(self._sequence(), name="sequencer"),
@@ -137,6 +140,8 @@ class Sequencer:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._thread, self._writer.close)
         self._thread.shutdown(wait=True)
+        if self._checkpointer is not None:
+            await asyncio.to_thread(self._checkpointer.stop)
 
     def add_listener(self, listener: CommitListener) -> None:
         """Called in sequence order with every committed batch (on the event loop)."""
