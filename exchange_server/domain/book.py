@@ -15,6 +15,11 @@ from heapq import heappop, heappush
 from exchange_server.domain.enums import SelfTradePrevention, Side
 from exchange_server.domain.orders import Order
 
+# Enum members as module constants: reading ``Side.BUY`` goes through the enum metaclass
+# and costs several times a global lookup, on the hottest path there is.
+BUY = Side.BUY
+SELL = Side.SELL
+
 # A fill as the book reports it: (maker order, quantity, price).
 Fill = tuple[Order, int, int]
 
@@ -76,14 +81,14 @@ class OrderBook:
     def add(self, order: Order) -> None:
         """Rest ``order`` at the back of the queue at ``order.limit``."""
         price = order.limit
-        if order.side == Side.BUY:
+        if order.side == BUY:
             level = self.bid_levels.get(price)
             if level is None:
                 level = self.bid_levels[price] = PriceLevel(price)
                 heappush(self._bid_heap, -price)
                 if price > self.best_bid:
                     self.best_bid = price
-            self.changed[Side.BUY, price] = None
+            self.changed[BUY, price] = None
         else:
             level = self.ask_levels.get(price)
             if level is None:
@@ -91,7 +96,7 @@ class OrderBook:
                 heappush(self._ask_heap, price)
                 if not self.best_ask or price < self.best_ask:
                     self.best_ask = price
-            self.changed[Side.SELL, price] = None
+            self.changed[SELL, price] = None
         level.orders.append(order)
         level.quantity += order.remaining
         level.count += 1
@@ -99,7 +104,7 @@ class OrderBook:
     def remove(self, order: Order) -> None:
         """Take a resting order out of the book in O(1); its ``remaining`` becomes 0."""
         price = order.limit
-        is_buy = order.side == Side.BUY
+        is_buy = order.side == BUY
         levels = self.bid_levels if is_buy else self.ask_levels
         level = levels[price]
         level.quantity -= order.remaining
@@ -113,7 +118,7 @@ class OrderBook:
 
     def reduce(self, order: Order, new_remaining: int) -> None:
         """Lower a resting order's open quantity in place, keeping its time priority."""
-        levels = self.bid_levels if order.side == Side.BUY else self.ask_levels
+        levels = self.bid_levels if order.side == BUY else self.ask_levels
         levels[order.limit].quantity -= order.remaining - new_remaining
         order.remaining = new_remaining
         self.changed[order.side, order.limit] = None
@@ -134,7 +139,7 @@ class OrderBook:
 
     # -- matching ---------------------------------------------------------------------
     def would_cross(self, side: Side, limit: int) -> bool:
-        if side == Side.BUY:
+        if side == BUY:
             return bool(self.best_ask) and self.best_ask <= limit
         return bool(self.best_bid) and self.best_bid >= limit
 
@@ -148,7 +153,7 @@ class OrderBook:
         matching would stop (or shrink the taker) there, so nothing behind it counts."""
         skip_own = stp == SelfTradePrevention.CANCEL_OLDEST
         need = taker.remaining
-        if taker.side == Side.BUY:
+        if taker.side == BUY:
             prices = sorted(p for p in self.ask_levels if p <= taker.limit)
             levels = self.ask_levels
         else:
@@ -181,13 +186,13 @@ class OrderBook:
         """
         result = MatchResult()
         fills = result.fills
-        is_buy = taker.side == Side.BUY
+        is_buy = taker.side == BUY
         if is_buy:
             levels = self.ask_levels
-            maker_side = Side.SELL
+            maker_side = SELL
         else:
             levels = self.bid_levels
-            maker_side = Side.BUY
+            maker_side = BUY
         limit = taker.limit
         account = taker.account
         changed = self.changed
@@ -277,13 +282,13 @@ class OrderBook:
 
     def orders_at(self, side: Side, price: int) -> list[Order]:
         """Per-order (L3) view of one level in queue order."""
-        levels = self.bid_levels if side == Side.BUY else self.ask_levels
+        levels = self.bid_levels if side == BUY else self.ask_levels
         level = levels.get(price)
         return list(level.live_orders()) if level else []
 
     def iter_orders(self, side: Side) -> Iterator[Order]:
         """Every resting order on one side, best price first, then time priority."""
-        if side == Side.BUY:
+        if side == BUY:
             for price in sorted(self.bid_levels, reverse=True):
                 yield from self.bid_levels[price].live_orders()
         else:

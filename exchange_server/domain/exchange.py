@@ -88,6 +88,7 @@ class Exchange:
         self.now = 0
         self.events: list[Event] = []
         self._dirty_books: dict[str, OrderBook] = {}
+        self._triggering = False  # a stop cascade is being run (see _trigger_stops)
         self._handlers: dict[type[Command], Callable[[Any], None]] = {
             PlaceOrder: self._place,
             CancelOrder: self._cancel,
@@ -483,7 +484,18 @@ class Exchange:
     # -- stops and expiries --------------------------------------------------------------
     def _trigger_stops(self, symbol: str, instrument: Instrument, book: OrderBook) -> None:
         """Activate every stop the last trade crossed, in trigger order; each may trade and
-        so trigger more."""
+        so trigger more. One loop runs the whole cascade: a triggered stop that trades leaves
+        what it triggers to the loop already running (which re-reads the last price), so a
+        long cascade does not nest a call per stop and exhaust the stack."""
+        if self._triggering:
+            return
+        self._triggering = True
+        try:
+            self._run_triggered_stops(symbol, instrument, book)
+        finally:
+            self._triggering = False
+
+    def _run_triggered_stops(self, symbol: str, instrument: Instrument, book: OrderBook) -> None:
         stops = self.stops[symbol]
         while instrument.status != TradingStatus.HALTED:
             order = stops.pop_triggered(self.last_price[symbol])
