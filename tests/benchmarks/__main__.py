@@ -1,6 +1,6 @@
 """`make bench`: every benchmark, one JSON object per line on stdout.
 
-    python -m tests.benchmarks [--only NAME ...] [--operations N]
+python -m tests.benchmarks [--only NAME ...] [--operations N]
 """
 
 from __future__ import annotations

@@ -27,8 +27,15 @@ SYMBOL = "BENCH"
 
 def setup_commands() -> list[object]:
     commands: list[object] = [
-        ListInstrument(SYMBOL, "Benchmark Ltd.", AssetClass.EQUITY, "NSE", "INR",
-                       reference_price=MID, band_ppm=200_000)
+        ListInstrument(
+            SYMBOL,
+            "Benchmark Ltd.",
+            AssetClass.EQUITY,
+            "NSE",
+            "INR",
+            reference_price=MID,
+            band_ppm=200_000,
+        )
     ]
     for account in range(FIRST_ACCOUNT, FIRST_ACCOUNT + ACCOUNTS):
         commands.append(OpenAccount(account))
@@ -96,5 +103,14 @@ def run(workload: Workload) -> None:
     elapsed = time.perf_counter() - started
     gc.enable()
     assert all(total == 0 for total in exchange.ledger.totals().values())
-    report(BENCH, "throughput", count / elapsed, "commands/s", target=150_000,
-           commands=count, events=events, trades=exchange.next_trade_id - 1, rejected=rejected)
+    report(
+        BENCH,
+        "throughput",
+        count / elapsed,
+        "commands/s",
+        target=150_000,
+        commands=count,
+        events=events,
+        trades=exchange.next_trade_id - 1,
+        rejected=rejected,
+    )

@@ -119,18 +119,40 @@ async def latency_at_rate(url: str, workload: Workload, rate: int, seconds: floa
 def run(workload: Workload, database: str = "sqlite", count: int = 200_000) -> None:
     bench = f"journal_{database}"
     source = sqlite_url if database == "sqlite" else postgres_url
-    ops = Workload(*(column[:count] for column in (  # a prefix of the shared workload
-        workload.kinds, workload.buys, workload.prices, workload.quantities,
-        workload.accounts, workload.picks)))
+    ops = Workload(
+        *(
+            column[:count]
+            for column in (  # a prefix of the shared workload
+                workload.kinds,
+                workload.buys,
+                workload.prices,
+                workload.quantities,
+                workload.accounts,
+                workload.picks,
+            )
+        )
+    )
     with source() as url:
         rate = asyncio.run(throughput(url, ops, 64, projections=False))
-    report(bench, "throughput_64_submitters", rate, "commands/s",
-           target=50_000 if database == "sqlite" else None, durability="fsync")
+    report(
+        bench,
+        "throughput_64_submitters",
+        rate,
+        "commands/s",
+        target=50_000 if database == "sqlite" else None,
+        durability="fsync",
+    )
     with source() as url:
         latencies = asyncio.run(latency_at_rate(url, ops, 5_000, 10.0))
     report(bench, "ack_latency_p50_at_5000_per_s", percentile(latencies, 0.5) * 1000, "ms")
-    report(bench, "ack_latency_p99_at_5000_per_s", percentile(latencies, 0.99) * 1000, "ms",
-           target=10 if database == "sqlite" else None, samples=len(latencies))
+    report(
+        bench,
+        "ack_latency_p99_at_5000_per_s",
+        percentile(latencies, 0.99) * 1000,
+        "ms",
+        target=10 if database == "sqlite" else None,
+        samples=len(latencies),
+    )
     with source() as url:
         rate = asyncio.run(throughput(url, ops, 64, projections=True))
     report(bench, "throughput_64_submitters_with_projections", rate, "commands/s")

@@ -64,6 +64,14 @@ def run(workload: Workload) -> None:
         level.count for level in book.ask_levels.values()
     )
     assert not book.is_crossed()
-    report(BENCH, "throughput", len(workload) / elapsed, "ops/s", target=500_000,
-           operations=len(workload), fills=fills, resting_orders=resting)
+    report(
+        BENCH,
+        "throughput",
+        len(workload) / elapsed,
+        "ops/s",
+        target=500_000,
+        operations=len(workload),
+        fills=fills,
+        resting_orders=resting,
+    )
     report(BENCH, "book_resident_memory", resident, "MB", target=100, resting_orders=resting)

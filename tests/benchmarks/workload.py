@@ -39,7 +39,12 @@ class Workload:
 
     def __iter__(self) -> Iterator[Operation]:
         return zip(
-            self.kinds, self.buys, self.prices, self.quantities, self.accounts, self.picks,
+            self.kinds,
+            self.buys,
+            self.prices,
+            self.quantities,
+            self.accounts,
+            self.picks,
             strict=True,
         )
 
