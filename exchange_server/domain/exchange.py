@@ -58,6 +58,7 @@ from exchange_server.domain.ledger import EXTERNAL, FEES, SYSTEM_ACCOUNTS, Ledge
 from exchange_server.domain.orders import Order
 from exchange_server.domain.rejections import Reject, Rejected
 from exchange_server.domain.stops import StopBook
+from exchange_server.domain.validation import check_command
 
 MAX_AMOUNT = 10**15  # largest single deposit, withdrawal or adjustment, in asset units
 
@@ -116,11 +117,9 @@ class Exchange:
         self.events = events
         if self.expiries and self.expiries[0][0] <= self.now:
             self._expire_due()
-        handler = self._handlers.get(type(command))
         try:
-            if handler is None:
-                raise Rejected(Reject.UNKNOWN_COMMAND, type(command).__name__)
-            handler(command)
+            check_command(command)
+            self._handlers[type(command)](command)
         except Rejected as refused:
             events.append(
                 CommandRejected(
@@ -541,8 +540,12 @@ class Exchange:
             order = self.orders[order_id]
             if order.tif == TimeInForce.DAY and (not c.symbol or order.symbol == c.symbol):
                 self._finish(order, OrderStatus.EXPIRED, "end of day")
+        # Finished orders' client ids may be reused from the next day (fingerprint[0] is
+        # the symbol, so a per-instrument end of day forgets only that instrument's).
         self.client_orders = {
-            key: value for key, value in self.client_orders.items() if value[0] in self.orders
+            key: (order_id, fingerprint)
+            for key, (order_id, fingerprint) in self.client_orders.items()
+            if order_id in self.orders or (c.symbol and fingerprint[0] != c.symbol)
         }
 
     def _tick(self, c: Tick) -> None:
@@ -644,8 +647,11 @@ class Exchange:
     def _money_command(self, account: int, asset: str, amount: int, signed: bool = False) -> None:
         if account not in self.self_trade_prevention:
             raise Rejected(Reject.UNKNOWN_ACCOUNT)
-        if asset not in self.instruments and asset not in self.ledger_currencies():
+        instrument = self.instruments.get(asset)
+        if instrument is None and asset not in self.ledger_currencies():
             raise Rejected(Reject.UNKNOWN_ASSET, repr(asset))
+        if instrument is not None and not instrument.tradable:
+            raise Rejected(Reject.INSTRUMENT_NOT_TRADABLE, "an index cannot be held")
         size = abs(amount) if signed and type(amount) is int else amount
         if type(size) is not int or not 0 < size <= MAX_AMOUNT:
             raise Rejected(Reject.INVALID_AMOUNT)
@@ -750,4 +756,4 @@ def _stp_mode(value: str) -> SelfTradePrevention:
     try:
         return SelfTradePrevention(value)
     except ValueError:
-        raise Rejected(Reject.UNKNOWN_ACCOUNT, f"unknown self-trade prevention {value!r}") from None
+        raise Rejected(Reject.INVALID_SELF_TRADE_PREVENTION, repr(value)) from None

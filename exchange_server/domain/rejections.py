@@ -40,6 +40,9 @@ class Reject(StrEnum):
     INVALID_REFERENCE_PRICE = "invalid_reference_price"
     UNKNOWN_COMMAND = "unknown_command"
     INVALID_STATUS = "invalid_status"
+    INVALID_SIDE = "invalid_side"
+    INVALID_ORDER_TYPE = "invalid_order_type"
+    INVALID_SELF_TRADE_PREVENTION = "invalid_self_trade_prevention"
 
 
 MESSAGES: dict[Reject, str] = {
@@ -79,6 +82,9 @@ MESSAGES: dict[Reject, str] = {
     Reject.INVALID_REFERENCE_PRICE: "Reference price must be positive and on tick",
     Reject.UNKNOWN_COMMAND: "The exchange does not know this command",
     Reject.INVALID_STATUS: "Unknown trading status",
+    Reject.INVALID_SIDE: "Side must be buy or sell",
+    Reject.INVALID_ORDER_TYPE: "Order type must be market, limit, stop_market or stop_limit",
+    Reject.INVALID_SELF_TRADE_PREVENTION: "Unknown self-trade prevention mode",
 }
 
 

@@ -83,7 +83,7 @@ def validate_new_order(
     """Check a new order completely; return the limit it will match up to."""
     check_entry_allowed(instrument)
     if command.side not in (Side.BUY, Side.SELL):
-        raise Rejected(Reject.INVALID_QUANTITY, "side must be buy or sell")
+        raise Rejected(Reject.INVALID_SIDE)
     check_quantity(instrument, command.quantity)
     order_type = command.order_type
     tif = command.tif
@@ -103,7 +103,7 @@ def validate_new_order(
         if command.post_only and tif not in _RESTING_TIFS:
             raise Rejected(Reject.INVALID_TIME_IN_FORCE, "post-only orders must be able to rest")
     else:
-        raise Rejected(Reject.INVALID_PRICE, f"unknown order type {order_type!r}")
+        raise Rejected(Reject.INVALID_ORDER_TYPE, repr(order_type))
     if order_type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT):
         check_trigger(instrument, command.side, command.trigger_price, last_price)
         if tif == TimeInForce.FOK:

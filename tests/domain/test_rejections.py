@@ -173,6 +173,16 @@ CASES: dict[Reject, Callable[[Market], Command]] = {
     Reject.INVALID_REFERENCE_PRICE: lambda m: SetReferencePrice(SYMBOL, 10_002),
     Reject.UNKNOWN_COMMAND: lambda m: Unheard(),
     Reject.INVALID_STATUS: lambda m: SetTradingStatus(SYMBOL, "closed"),  # type: ignore[arg-type]
+    Reject.INVALID_SIDE: lambda m: PlaceOrder(ALICE, SYMBOL, "short", 1, price=9_900),  # type: ignore[arg-type]
+    Reject.INVALID_ORDER_TYPE: lambda m: PlaceOrder(
+        ALICE,
+        SYMBOL,
+        BUY,
+        1,
+        "iceberg",
+        price=9_900,  # type: ignore[arg-type]
+    ),
+    Reject.INVALID_SELF_TRADE_PREVENTION: lambda m: OpenAccount(77, "cancel_random"),  # type: ignore[arg-type]
 }
 
 

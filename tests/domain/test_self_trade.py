@@ -200,7 +200,7 @@ def test_self_trade_prevention_mode_can_be_changed(mode: SelfTradePrevention) ->
 
 def test_unknown_self_trade_prevention_mode_is_refused(market: Market) -> None:
     command = SetSelfTradePrevention(ALICE, "never")  # type: ignore[arg-type]
-    assert market.refuse(command) == Reject.UNKNOWN_ACCOUNT
+    assert market.refuse(command) == Reject.INVALID_SELF_TRADE_PREVENTION
     assert market.refuse(SetSelfTradePrevention(99, SelfTradePrevention.CANCEL_BOTH)) == (
         Reject.UNKNOWN_ACCOUNT
     )
