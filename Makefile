@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The engine's hot modules compiled with mypyc (see build_native.py); rebuilt when a domain
+# source changes. If compiling fails the compiled files are removed and plain Python runs.
+NATIVE := exchange_server/domain/.native-built
+DOMAIN_SOURCES := $(wildcard exchange_server/domain/*.py)
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest bench native clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +18,16 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+$(NATIVE): $(STAMP) $(DOMAIN_SOURCES) build_native.py
+	@echo "compiling the engine with mypyc..."
+	@$(BIN)/python build_native.py > $(VENV)/native-build.log 2>&1 \
+		|| { $(BIN)/python -m exchange_server.domain.native_build --clean; \
+		     echo "warning: mypyc build failed (see $(VENV)/native-build.log); using plain Python"; }
+	@touch $(NATIVE)
+
+native: $(NATIVE)
+
+run: $(NATIVE)
 	$(BIN)/exchange-server demo
 
 test: lint typecheck pytest
@@ -26,11 +39,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(NATIVE)
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
+bench: $(NATIVE)
 	$(BIN)/python -m tests.benchmarks
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	$(BIN)/python -m exchange_server.domain.native_build --clean || true
+	rm -rf $(VENV) build .mypy_cache .pytest_cache .ruff_cache $(NATIVE)

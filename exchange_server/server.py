@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from exchange_server.domain import native_build
 from exchange_server.domain.commands import Command
 from exchange_server.engine.clock import Clock
 from exchange_server.engine.journal import Durability
@@ -67,6 +68,10 @@ class ExchangeService:
 
     async def start(self) -> None:
         settings = self.settings
+        if native_build.stale_modules():
+            log.warning("compiled engine modules are older than their sources: run `make native`")
+        elif not native_build.is_compiled():
+            log.info("the engine runs as plain Python (not compiled with mypyc): slower")
         engine = self.engine = create_database_engine(settings.database_url)
         await asyncio.to_thread(migrate, engine)
         recovered = await asyncio.to_thread(recover, engine)

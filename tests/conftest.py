@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import URL, Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
+from exchange_server.domain import native_build
 from exchange_server.storage.database import (
     create_database_engine,
     migrate,
@@ -19,6 +20,22 @@ from exchange_server.storage.database import (
 # Pytest imports this before any test module, so before anything imports Qt: GUI tests run
 # without a display.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    stale = native_build.stale_modules()
+    if stale:  # the tests would exercise old compiled code, not the sources
+        pytest.exit(
+            f"compiled domain modules are older than their sources: {', '.join(stale)}; "
+            "run `make native` (or `make test`)",
+            returncode=2,
+        )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    compiled = native_build.is_compiled()
+    return f"exchange engine: {'compiled with mypyc' if compiled else 'plain Python'}"
+
 
 TEST_POSTGRES_URL_ENV = "TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URLS = (

@@ -12,13 +12,8 @@ from collections import deque
 from collections.abc import Iterator
 from heapq import heappop, heappush
 
-from exchange_server.domain.enums import SelfTradePrevention, Side
+from exchange_server.domain.enums import BUY, SELL, SelfTradePrevention, Side
 from exchange_server.domain.orders import Order
-
-# Enum members as module constants: reading ``Side.BUY`` goes through the enum metaclass
-# and costs several times a global lookup, on the hottest path there is.
-BUY = Side.BUY
-SELL = Side.SELL
 
 # A fill as the book reports it: (maker order, quantity, price).
 Fill = tuple[Order, int, int]

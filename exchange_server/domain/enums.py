@@ -5,6 +5,7 @@ equal to the member, and so that they serialise as their value on the wire.
 """
 
 from enum import StrEnum
+from typing import Final
 
 
 class Side(StrEnum):
@@ -63,6 +64,35 @@ class TradingStatus(StrEnum):
     POST_ONLY = "post_only"  # only orders that rest without matching (pre-open)
 
 
-class Liquidity(StrEnum):
-    MAKER = "maker"
-    TAKER = "taker"
+# Every member as a module constant, for the hot paths: reading ``Side.BUY`` goes through
+# the enum metaclass (about 170 ns), a module constant is a plain global.
+BUY: Final = Side.BUY
+SELL: Final = Side.SELL
+MARKET: Final = OrderType.MARKET
+LIMIT: Final = OrderType.LIMIT
+STOP_MARKET: Final = OrderType.STOP_MARKET
+STOP_LIMIT: Final = OrderType.STOP_LIMIT
+DAY: Final = TimeInForce.DAY
+GTC: Final = TimeInForce.GTC
+IOC: Final = TimeInForce.IOC
+FOK: Final = TimeInForce.FOK
+GTD: Final = TimeInForce.GTD
+NEW: Final = OrderStatus.NEW
+PARTIALLY_FILLED: Final = OrderStatus.PARTIALLY_FILLED
+FILLED: Final = OrderStatus.FILLED
+CANCELLED: Final = OrderStatus.CANCELLED
+REJECTED: Final = OrderStatus.REJECTED
+EXPIRED: Final = OrderStatus.EXPIRED
+TRIGGERED: Final = OrderStatus.TRIGGERED
+CANCEL_NEWEST: Final = SelfTradePrevention.CANCEL_NEWEST
+CANCEL_OLDEST: Final = SelfTradePrevention.CANCEL_OLDEST
+CANCEL_BOTH: Final = SelfTradePrevention.CANCEL_BOTH
+DECREMENT_AND_CANCEL: Final = SelfTradePrevention.DECREMENT_AND_CANCEL
+EQUITY: Final = AssetClass.EQUITY
+INDEX: Final = AssetClass.INDEX
+CRYPTO: Final = AssetClass.CRYPTO
+COMMODITY: Final = AssetClass.COMMODITY
+OPEN: Final = TradingStatus.OPEN
+HALTED: Final = TradingStatus.HALTED
+CANCEL_ONLY: Final = TradingStatus.CANCEL_ONLY
+POST_ONLY: Final = TradingStatus.POST_ONLY

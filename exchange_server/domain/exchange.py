@@ -33,11 +33,22 @@ from exchange_server.domain.commands import (
     Withdraw,
 )
 from exchange_server.domain.enums import (
+    BUY,
+    CANCELLED,
+    DAY,
+    EXPIRED,
+    FILLED,
+    FOK,
+    GTD,
+    HALTED,
+    IOC,
+    PARTIALLY_FILLED,
+    POST_ONLY,
+    STOP_LIMIT,
+    STOP_MARKET,
+    TRIGGERED,
     OrderStatus,
-    OrderType,
     SelfTradePrevention,
-    Side,
-    TimeInForce,
     TradingStatus,
 )
 from exchange_server.domain.events import (
@@ -152,17 +163,13 @@ class Exchange:
             self._check_resubmission(c)
         limit = risk.validate_new_order(c, instrument, self.last_price.get(c.symbol, 0), self.now)
         book = self.books[c.symbol]
-        is_stop = c.order_type == OrderType.STOP_MARKET or c.order_type == OrderType.STOP_LIMIT
+        is_stop = c.order_type == STOP_MARKET or c.order_type == STOP_LIMIT
         if c.post_only and not is_stop and book.would_cross(c.side, limit):
             raise Rejected(Reject.POST_ONLY_WOULD_CROSS)
-        if (
-            instrument.status == TradingStatus.POST_ONLY
-            and not is_stop
-            and book.would_cross(c.side, limit)
-        ):
+        if instrument.status == POST_ONLY and not is_stop and book.would_cross(c.side, limit):
             raise Rejected(Reject.INSTRUMENT_POST_ONLY)
         # Reserve last: it is the only check that changes anything, and it is atomic.
-        if c.side == Side.BUY:
+        if c.side == BUY:
             reserved = risk.buy_reservation(instrument, limit, c.quantity, self._max_fee_ppm)
             self.ledger.reserve(c.account, instrument.currency, reserved, Reject.INSUFFICIENT_FUNDS)
         else:
@@ -196,8 +203,8 @@ class Exchange:
             self.events.append(OrderUpdated.of(order))
             return
         stp = self.self_trade_prevention[c.account]
-        if c.tif == TimeInForce.FOK and book.fillable(order, stp) < order.quantity:
-            self._finish(order, OrderStatus.CANCELLED, "fill-or-kill could not fill completely")
+        if c.tif == FOK and book.fillable(order, stp) < order.quantity:
+            self._finish(order, CANCELLED, "fill-or-kill could not fill completely")
             return
         self.events.append(OrderUpdated.of(order))
         self._execute(order, instrument, book)
@@ -242,23 +249,23 @@ class Exchange:
                 decremented = True
             if result.stop == STOP_BAND:
                 self._halt(instrument, "circuit breaker: next trade was outside the price band")
-                self._finish(order, OrderStatus.CANCELLED, "circuit breaker halted the market")
+                self._finish(order, CANCELLED, "circuit breaker halted the market")
             elif result.stop == STOP_SELF_TRADE:
                 order.remaining = 0
-                self._finish(order, OrderStatus.CANCELLED, "self-trade prevention")
+                self._finish(order, CANCELLED, "self-trade prevention")
         if order.remaining:
-            if order.is_market or order.tif == TimeInForce.IOC or order.tif == TimeInForce.FOK:
-                self._finish(order, OrderStatus.CANCELLED, "unfilled remainder cancelled")
+            if order.is_market or order.tif == IOC or order.tif == FOK:
+                self._finish(order, CANCELLED, "unfilled remainder cancelled")
             else:
                 book.add(order)
                 self._track(order)
                 # The caller announced the order as it arrived; tell what changed since.
                 if order.filled or decremented:
                     if order.filled:
-                        order.status = OrderStatus.PARTIALLY_FILLED
+                        order.status = PARTIALLY_FILLED
                     self.events.append(OrderUpdated.of(order))
-        elif order.status not in (OrderStatus.FILLED, OrderStatus.CANCELLED):
-            self._finish(order, OrderStatus.FILLED, "")
+        elif order.status not in (FILLED, CANCELLED):
+            self._finish(order, FILLED, "")
         if traded:
             self._trigger_stops(order.symbol, instrument, book)
 
@@ -272,7 +279,7 @@ class Exchange:
         maker_ppm = self.maker_fee_ppm
         taker_ppm = self.taker_fee_ppm
         max_ppm = self._max_fee_ppm
-        taker_buys = taker.side == Side.BUY
+        taker_buys = taker.side == BUY
         now = self.now
         for maker, quantity, price in fills:
             notional = price * quantity * multiplier
@@ -324,10 +331,10 @@ class Exchange:
                 )
             )
             if maker.remaining:
-                maker.status = OrderStatus.PARTIALLY_FILLED
+                maker.status = PARTIALLY_FILLED
                 events.append(OrderUpdated.of(maker))
             else:
-                self._finish(maker, OrderStatus.FILLED, "")
+                self._finish(maker, FILLED, "")
         taker.updated_at = now
         self.last_price[symbol] = fills[-1][2]
 
@@ -339,11 +346,11 @@ class Exchange:
             maker.updated_at = self.now
             self.events.append(OrderUpdated.of(maker))
         else:
-            self._finish(maker, OrderStatus.CANCELLED, "self-trade prevention")
+            self._finish(maker, CANCELLED, "self-trade prevention")
 
     def _resize_reservation(self, order: Order, instrument: Instrument) -> None:
         """Shrink an order's reservation to what its (smaller) remainder needs."""
-        if order.side == Side.BUY:
+        if order.side == BUY:
             need = risk.buy_reservation(instrument, order.limit, order.remaining, self._max_fee_ppm)
             self.ledger.release(order.account, instrument.currency, order.reserved - need)
         else:
@@ -364,9 +371,7 @@ class Exchange:
                 book.remove(order)
                 self._dirty_books[order.symbol] = book
         if order.reserved:
-            asset = (
-                self.instruments[order.symbol].currency if order.side == Side.BUY else order.symbol
-            )
+            asset = self.instruments[order.symbol].currency if order.side == BUY else order.symbol
             self.ledger.release(order.account, asset, order.reserved)
             order.reserved = 0
         order.status = status
@@ -382,7 +387,7 @@ class Exchange:
     def _track(self, order: Order) -> None:
         self.orders[order.order_id] = order
         self.account_orders[order.account].add(order.order_id)
-        if order.tif == TimeInForce.GTD:
+        if order.tif == GTD:
             heappush(self.expiries, (order.expire_at, order.order_id))
 
     def _owned_open_order(self, account: int, order_id: int) -> Order:
@@ -397,7 +402,7 @@ class Exchange:
 
     def _cancel(self, c: CancelOrder) -> None:
         order = self._owned_open_order(c.account, c.order_id)
-        self._finish(order, OrderStatus.CANCELLED, "cancelled by user")
+        self._finish(order, CANCELLED, "cancelled by user")
 
     def _cancel_all(self, c: CancelAll) -> None:
         if c.account not in self.account_orders:
@@ -407,7 +412,7 @@ class Exchange:
         for order_id in sorted(self.account_orders[c.account]):
             order = self.orders[order_id]
             if not c.symbol or order.symbol == c.symbol:
-                self._finish(order, OrderStatus.CANCELLED, "cancelled by user (cancel all)")
+                self._finish(order, CANCELLED, "cancelled by user (cancel all)")
 
     def _modify(self, c: ModifyOrder) -> None:
         order = self._owned_open_order(c.account, c.order_id)
@@ -439,10 +444,10 @@ class Exchange:
         crosses = not pending_stop and price != order.price and book.would_cross(order.side, limit)
         if crosses and order.post_only:
             raise Rejected(Reject.POST_ONLY_WOULD_CROSS)
-        if crosses and instrument.status == TradingStatus.POST_ONLY:
+        if crosses and instrument.status == POST_ONLY:
             raise Rejected(Reject.INSTRUMENT_POST_ONLY)
         remaining = quantity - order.filled
-        if order.side == Side.BUY:
+        if order.side == BUY:
             asset = instrument.currency
             need = risk.buy_reservation(instrument, limit, remaining, self._max_fee_ppm)
         else:
@@ -450,9 +455,7 @@ class Exchange:
             need = remaining
         if need > order.reserved:
             shortfall = (
-                Reject.INSUFFICIENT_FUNDS
-                if order.side == Side.BUY
-                else Reject.INSUFFICIENT_HOLDINGS
+                Reject.INSUFFICIENT_FUNDS if order.side == BUY else Reject.INSUFFICIENT_HOLDINGS
             )
             self.ledger.reserve(order.account, asset, need - order.reserved, shortfall)
         else:
@@ -496,31 +499,31 @@ class Exchange:
 
     def _run_triggered_stops(self, symbol: str, instrument: Instrument, book: OrderBook) -> None:
         stops = self.stops[symbol]
-        while instrument.status != TradingStatus.HALTED:
+        while instrument.status != HALTED:
             order = stops.pop_triggered(self.last_price[symbol])
             if order is None:
                 return
             self._untrack(order)
-            order.status = OrderStatus.TRIGGERED
+            order.status = TRIGGERED
             order.updated_at = self.now
-            if order.order_type == OrderType.STOP_MARKET:
+            if order.order_type == STOP_MARKET:
                 # Protection is the tighter of the band at acceptance and the band now.
-                band_edge = instrument.band_high if order.side == Side.BUY else instrument.band_low
+                band_edge = instrument.band_high if order.side == BUY else instrument.band_low
                 if band_edge:
                     order.limit = (
                         min(order.limit, band_edge)
-                        if order.side == Side.BUY
+                        if order.side == BUY
                         else max(order.limit, band_edge)
                     )
                 self._resize_reservation(order, instrument)
-            if instrument.status == TradingStatus.POST_ONLY or (
+            if instrument.status == POST_ONLY or (
                 order.post_only and book.would_cross(order.side, order.limit)
             ):
-                self._finish(order, OrderStatus.CANCELLED, "would cross while post-only")
+                self._finish(order, CANCELLED, "would cross while post-only")
                 continue
             stp = self.self_trade_prevention[order.account]
-            if order.tif == TimeInForce.FOK and book.fillable(order, stp) < order.remaining:
-                self._finish(order, OrderStatus.CANCELLED, "fill-or-kill could not fill completely")
+            if order.tif == FOK and book.fillable(order, stp) < order.remaining:
+                self._finish(order, CANCELLED, "fill-or-kill could not fill completely")
                 continue
             self.events.append(OrderUpdated.of(order))
             self._execute(order, instrument, book)
@@ -531,15 +534,15 @@ class Exchange:
             expire_at, order_id = heappop(expiries)
             order = self.orders.get(order_id)
             if order is not None and order.expire_at == expire_at:
-                self._finish(order, OrderStatus.EXPIRED, "good-till-date expiry")
+                self._finish(order, EXPIRED, "good-till-date expiry")
 
     def _end_of_day(self, c: EndOfDay) -> None:
         if c.symbol and c.symbol not in self.instruments:
             raise Rejected(Reject.UNKNOWN_INSTRUMENT, repr(c.symbol))
         for order_id in sorted(self.orders):  # id order: insertion order is not in snapshots
             order = self.orders[order_id]
-            if order.tif == TimeInForce.DAY and (not c.symbol or order.symbol == c.symbol):
-                self._finish(order, OrderStatus.EXPIRED, "end of day")
+            if order.tif == DAY and (not c.symbol or order.symbol == c.symbol):
+                self._finish(order, EXPIRED, "end of day")
         # Finished orders' client ids may be reused from the next day (fingerprint[0] is
         # the symbol, so a per-instrument end of day forgets only that instrument's).
         self.client_orders = {
@@ -588,7 +591,7 @@ class Exchange:
         return {instrument.currency for instrument in self.instruments.values()}
 
     def _halt(self, instrument: Instrument, reason: str) -> None:
-        instrument.status = TradingStatus.HALTED
+        instrument.status = HALTED
         self._emit_status(instrument, reason)
 
     def _emit_status(self, instrument: Instrument, reason: str) -> None:
@@ -689,7 +692,7 @@ class Exchange:
         # dict's insertion order, which a snapshot does not keep.
         for order_id in sorted(self.orders):
             order = self.orders[order_id]
-            if order.side != Side.BUY:
+            if order.side != BUY:
                 continue
             instrument = self.instruments[order.symbol]
             need = risk.buy_reservation(instrument, order.limit, order.remaining, self._max_fee_ppm)
@@ -701,7 +704,7 @@ class Exchange:
                     order.account, instrument.currency, extra, Reject.INSUFFICIENT_FUNDS
                 )
             else:
-                self._finish(order, OrderStatus.CANCELLED, "insufficient funds for the new fees")
+                self._finish(order, CANCELLED, "insufficient funds for the new fees")
                 continue
             order.reserved = need
 
@@ -714,7 +717,7 @@ class Exchange:
         events = self.events
         for symbol, book in self._dirty_books.items():
             for side, price in book.changed:
-                levels = book.bid_levels if side == Side.BUY else book.ask_levels
+                levels = book.bid_levels if side == BUY else book.ask_levels
                 level = levels.get(price)
                 if level is None:
                     events.append(BookChanged(symbol, side, price, 0, 0))

@@ -41,6 +41,7 @@ class Instrument:
     notional_multiplier: int = field(init=False, default=1)
     band_low: int = field(init=False, default=0)
     band_high: int = field(init=False, default=0)
+    tradable: bool = field(init=False, default=True)  # an index is quoted, never traded
 
     def __post_init__(self) -> None:
         self.validate()
@@ -48,6 +49,7 @@ class Instrument:
             CASH_DECIMALS - self.price_decimals - self.quantity_decimals
         )
         self.set_reference_price(self.reference_price)
+        self.tradable = self.asset_class != AssetClass.INDEX
 
     def validate(self) -> None:
         numbers = (
@@ -94,10 +96,6 @@ class Instrument:
             problems.append("currency is required")
         if problems:
             raise Rejected(Reject.INVALID_INSTRUMENT, "; ".join(problems))
-
-    @property
-    def tradable(self) -> bool:
-        return self.asset_class != AssetClass.INDEX
 
     def set_reference_price(self, price: int) -> None:
         """Centre the price band on ``price``; band edges are rounded inward to the tick."""

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from exchange_server.domain.enums import (
+    BUY,
+    GTC,
+    LIMIT,
+    MARKET,
+    NEW,
+    STOP_LIMIT,
+    STOP_MARKET,
     TERMINAL_STATUSES,
     OrderStatus,
     OrderType,
@@ -48,8 +57,8 @@ class Order:
         side: Side,
         quantity: int,
         limit: int,
-        order_type: OrderType = OrderType.LIMIT,
-        tif: TimeInForce = TimeInForce.GTC,
+        order_type: OrderType = LIMIT,
+        tif: TimeInForce = GTC,
         price: int = 0,
         trigger_price: int = 0,
         client_order_id: str = "",
@@ -77,12 +86,12 @@ class Order:
         self.filled_notional = 0
         self.fees = 0
         self.reserved = 0
-        self.status = OrderStatus.NEW
+        self.status = NEW
         self.reason = ""
 
     @property
     def is_buy(self) -> bool:
-        return self.side == Side.BUY
+        return self.side == BUY
 
     @property
     def is_terminal(self) -> bool:
@@ -90,28 +99,75 @@ class Order:
 
     @property
     def is_stop(self) -> bool:
-        return self.order_type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT)
+        return self.order_type in (STOP_MARKET, STOP_LIMIT)
 
     @property
     def is_market(self) -> bool:
-        return self.order_type in (OrderType.MARKET, OrderType.STOP_MARKET)
+        return self.order_type in (MARKET, STOP_MARKET)
 
     def requeued(self) -> Order:
         """A copy that joins the back of a queue (a modify that loses time priority); the
         original object stays behind in its old queue as a dead entry."""
-        copy = Order.__new__(Order)
-        for name in Order.__slots__:
-            setattr(copy, name, getattr(self, name))
-        return copy
+        return Order.from_state(self.to_state())
 
     def to_state(self) -> list[object]:
-        return [getattr(self, name) for name in Order.__slots__]
+        """Every field as plain data, in ``STATE_FIELDS`` order (snapshots)."""
+        return [
+            self.order_id,
+            self.account,
+            self.symbol,
+            self.side.value,
+            self.quantity,
+            self.limit,
+            self.order_type.value,
+            self.tif.value,
+            self.price,
+            self.trigger_price,
+            self.client_order_id,
+            self.post_only,
+            self.expire_at,
+            self.created_at,
+            self.updated_at,
+            self.remaining,
+            self.filled,
+            self.filled_notional,
+            self.fees,
+            self.reserved,
+            self.status.value,
+            self.reason,
+        ]
 
     @staticmethod
-    def from_state(values: list[object]) -> Order:
-        order = Order.__new__(Order)
-        for name, value in zip(Order.__slots__, values, strict=True):
-            setattr(order, name, value)
+    def from_state(values: list[Any]) -> Order:
+        (
+            order_id, account, symbol, side, quantity, limit, order_type, tif, price,
+            trigger_price, client_order_id, post_only, expire_at, created_at, updated_at,
+            remaining, filled, filled_notional, fees, reserved, status, reason,
+        ) = values  # fmt: skip
+        order = Order(
+            order_id,
+            account,
+            symbol,
+            Side(side),
+            quantity,
+            limit,
+            OrderType(order_type),
+            TimeInForce(tif),
+            price,
+            trigger_price,
+            client_order_id,
+            post_only,
+            expire_at,
+            created_at,
+        )
+        order.updated_at = updated_at
+        order.remaining = remaining
+        order.filled = filled
+        order.filled_notional = filled_notional
+        order.fees = fees
+        order.reserved = reserved
+        order.status = OrderStatus(status)
+        order.reason = reason
         return order
 
     def __repr__(self) -> str:

@@ -6,13 +6,29 @@ Each check refuses with its own ``Reject`` code; none of them changes state.
 from __future__ import annotations
 
 from exchange_server.domain.commands import PlaceOrder
-from exchange_server.domain.enums import OrderType, Side, TimeInForce, TradingStatus
+from exchange_server.domain.enums import (
+    BUY,
+    CANCEL_ONLY,
+    DAY,
+    FOK,
+    GTC,
+    GTD,
+    HALTED,
+    IOC,
+    LIMIT,
+    MARKET,
+    POST_ONLY,
+    SELL,
+    STOP_LIMIT,
+    STOP_MARKET,
+    Side,
+)
 from exchange_server.domain.instruments import PPM, Instrument
 from exchange_server.domain.rejections import Reject, Rejected
 
 MAX_CLIENT_ORDER_ID = 64
-_MARKET_TIFS = (TimeInForce.DAY, TimeInForce.IOC, TimeInForce.FOK)
-_RESTING_TIFS = (TimeInForce.DAY, TimeInForce.GTC, TimeInForce.GTD)
+_MARKET_TIFS = (DAY, IOC, FOK)
+_RESTING_TIFS = (DAY, GTC, GTD)
 
 
 def check_entry_allowed(instrument: Instrument) -> None:
@@ -20,9 +36,9 @@ def check_entry_allowed(instrument: Instrument) -> None:
     if not instrument.tradable:
         raise Rejected(Reject.INSTRUMENT_NOT_TRADABLE)
     status = instrument.status
-    if status == TradingStatus.HALTED:
+    if status == HALTED:
         raise Rejected(Reject.INSTRUMENT_HALTED)
-    if status == TradingStatus.CANCEL_ONLY:
+    if status == CANCEL_ONLY:
         raise Rejected(Reject.INSTRUMENT_CANCEL_ONLY)
 
 
@@ -58,7 +74,7 @@ def check_limit_price(instrument: Instrument, price: int) -> None:
 def check_trigger(instrument: Instrument, side: Side, trigger: int, last_price: int) -> None:
     if type(trigger) is not int or trigger <= 0 or trigger % instrument.tick_size:
         raise Rejected(Reject.INVALID_TRIGGER)
-    if last_price and (trigger <= last_price if side == Side.BUY else trigger >= last_price):
+    if last_price and (trigger <= last_price if side == BUY else trigger >= last_price):
         raise Rejected(Reject.TRIGGER_ALREADY_CROSSED, f"last traded price {last_price}")
 
 
@@ -74,7 +90,7 @@ def market_protection(instrument: Instrument, side: Side) -> int:
     bounded worst case to reserve funds against, so market orders are refused."""
     if not instrument.band_high:
         raise Rejected(Reject.PRICE_OUTSIDE_BAND, "no reference price yet: use a limit order")
-    return instrument.band_high if side == Side.BUY else instrument.band_low
+    return instrument.band_high if side == BUY else instrument.band_low
 
 
 def validate_new_order(
@@ -82,35 +98,35 @@ def validate_new_order(
 ) -> int:
     """Check a new order completely; return the limit it will match up to."""
     check_entry_allowed(instrument)
-    if command.side not in (Side.BUY, Side.SELL):
+    if command.side not in (BUY, SELL):
         raise Rejected(Reject.INVALID_SIDE)
     check_quantity(instrument, command.quantity)
     order_type = command.order_type
     tif = command.tif
     if tif not in _RESTING_TIFS and tif not in _MARKET_TIFS:
         raise Rejected(Reject.INVALID_TIME_IN_FORCE, f"unknown time in force {tif!r}")
-    if order_type in (OrderType.MARKET, OrderType.STOP_MARKET):
+    if order_type in (MARKET, STOP_MARKET):
         if command.price:
             raise Rejected(Reject.INVALID_PRICE, "market orders take no price")
         if tif not in _MARKET_TIFS or command.post_only:
             raise Rejected(Reject.INVALID_TIME_IN_FORCE, "market orders are DAY, IOC or FOK")
-        if instrument.status == TradingStatus.POST_ONLY:
+        if instrument.status == POST_ONLY:
             raise Rejected(Reject.INSTRUMENT_POST_ONLY)
         limit = market_protection(instrument, command.side)
-    elif order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT):
+    elif order_type in (LIMIT, STOP_LIMIT):
         check_limit_price(instrument, command.price)
         limit = command.price
         if command.post_only and tif not in _RESTING_TIFS:
             raise Rejected(Reject.INVALID_TIME_IN_FORCE, "post-only orders must be able to rest")
     else:
         raise Rejected(Reject.INVALID_ORDER_TYPE, repr(order_type))
-    if order_type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT):
+    if order_type in (STOP_MARKET, STOP_LIMIT):
         check_trigger(instrument, command.side, command.trigger_price, last_price)
-        if tif == TimeInForce.FOK:
+        if tif == FOK:
             raise Rejected(Reject.INVALID_TIME_IN_FORCE, "stop orders cannot be fill-or-kill")
     elif command.trigger_price:
         raise Rejected(Reject.INVALID_TRIGGER, "only stop orders take a trigger price")
-    if tif == TimeInForce.GTD:
+    if tif == GTD:
         if type(command.expire_at) is not int or command.expire_at <= now:
             raise Rejected(Reject.INVALID_EXPIRY)
     elif command.expire_at:

@@ -18,8 +18,6 @@ import orjson
 from exchange_server.domain.book import OrderBook
 from exchange_server.domain.enums import (
     AssetClass,
-    OrderStatus,
-    OrderType,
     SelfTradePrevention,
     Side,
     TimeInForce,
@@ -30,9 +28,8 @@ from exchange_server.domain.instruments import Instrument
 from exchange_server.domain.orders import Order
 from exchange_server.domain.stops import StopBook
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _INSTRUMENT_FIELDS = [f.name for f in fields(Instrument) if f.init]
-_ENUM_SLOTS = {"side": Side, "order_type": OrderType, "tif": TimeInForce, "status": OrderStatus}
 
 
 def capture(exchange: Exchange) -> dict[str, Any]:
@@ -116,8 +113,6 @@ def restore(state: dict[str, Any]) -> Exchange:
             target.setdefault(account, {})[asset] = int(amount)
     for values in state["orders"]:
         order = Order.from_state(values)
-        for name, enum in _ENUM_SLOTS.items():
-            setattr(order, name, enum(getattr(order, name)))
         exchange.orders[order.order_id] = order
         exchange.account_orders[order.account].add(order.order_id)
         if order.tif == TimeInForce.GTD:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from heapq import heappop, heappush
 
-from exchange_server.domain.enums import Side
+from exchange_server.domain.enums import (
+    BUY,
+)
 from exchange_server.domain.orders import Order
 
 
@@ -25,7 +27,7 @@ class StopBook:
 
     def add(self, order: Order) -> None:
         self.pending[order.order_id] = order
-        if order.side == Side.BUY:
+        if order.side == BUY:
             heappush(self._buys, (order.trigger_price, order.order_id, order.trigger_price))
         else:
             heappush(self._sells, (-order.trigger_price, order.order_id, order.trigger_price))
