@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from exchange_server.domain.instruments import Instrument
-from exchange_server.domain.orders import Order
 
 
 @dataclass
@@ -53,31 +52,6 @@ class OrderUpdated(Event):
     created_at: int
     updated_at: int
     reason: str
-
-    @staticmethod
-    def of(order: Order) -> OrderUpdated:
-        return OrderUpdated(
-            order.order_id,
-            order.account,
-            order.symbol,
-            order.side,
-            order.order_type,
-            order.tif,
-            order.status,
-            order.quantity,
-            order.price,
-            order.trigger_price,
-            order.filled,
-            order.remaining,
-            order.filled_notional,
-            order.fees,
-            order.client_order_id,
-            order.post_only,
-            order.expire_at,
-            order.created_at,
-            order.updated_at,
-            order.reason,
-        )
 
 
 @dataclass

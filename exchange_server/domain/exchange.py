@@ -200,13 +200,13 @@ class Exchange:
         if is_stop:
             self._track(order)
             self.stops[c.symbol].add(order)
-            self.events.append(OrderUpdated.of(order))
+            self.events.append(_order_event(order))
             return
         stp = self.self_trade_prevention[c.account]
         if c.tif == FOK and book.fillable(order, stp) < order.quantity:
             self._finish(order, CANCELLED, "fill-or-kill could not fill completely")
             return
-        self.events.append(OrderUpdated.of(order))
+        self.events.append(_order_event(order))
         self._execute(order, instrument, book)
 
     def _check_resubmission(self, c: PlaceOrder) -> None:
@@ -220,7 +220,7 @@ class Exchange:
         self.events.append(OrderResubmitted(order_id, c.account, c.client_order_id))
         live = self.orders.get(order_id)
         if live is not None:
-            self.events.append(OrderUpdated.of(live))
+            self.events.append(_order_event(live))
         raise DuplicateOrder  # the original stands; nothing else happens
 
     def _execute(self, order: Order, instrument: Instrument, book: OrderBook) -> None:
@@ -263,7 +263,7 @@ class Exchange:
                 if order.filled or decremented:
                     if order.filled:
                         order.status = PARTIALLY_FILLED
-                    self.events.append(OrderUpdated.of(order))
+                    self.events.append(_order_event(order))
         elif order.status not in (FILLED, CANCELLED):
             self._finish(order, FILLED, "")
         if traded:
@@ -332,7 +332,7 @@ class Exchange:
             )
             if maker.remaining:
                 maker.status = PARTIALLY_FILLED
-                events.append(OrderUpdated.of(maker))
+                events.append(_order_event(maker))
             else:
                 self._finish(maker, FILLED, "")
         taker.updated_at = now
@@ -344,7 +344,7 @@ class Exchange:
             maker.quantity = maker.filled + maker.remaining
             self._resize_reservation(maker, instrument)
             maker.updated_at = self.now
-            self.events.append(OrderUpdated.of(maker))
+            self.events.append(_order_event(maker))
         else:
             self._finish(maker, CANCELLED, "self-trade prevention")
 
@@ -378,7 +378,7 @@ class Exchange:
         order.reason = reason
         order.updated_at = self.now
         self._untrack(order)
-        self.events.append(OrderUpdated.of(order))
+        self.events.append(_order_event(order))
 
     def _untrack(self, order: Order) -> None:
         if self.orders.pop(order.order_id, None) is not None:
@@ -467,20 +467,20 @@ class Exchange:
             order.limit, order.remaining, order.reserved = limit, remaining, need
             order.updated_at = self.now
             stops.add(order)
-            self.events.append(OrderUpdated.of(order))
+            self.events.append(_order_event(order))
             return
         if price == order.price and quantity < order.quantity:
             book.reduce(order, remaining)  # a reduction keeps time priority
             self._dirty_books[order.symbol] = book
             order.quantity, order.reserved, order.updated_at = quantity, need, self.now
-            self.events.append(OrderUpdated.of(order))
+            self.events.append(_order_event(order))
             return
         book.remove(order)  # anything else goes to the back of the queue
         self._untrack(order)
         moved = order.requeued()
         moved.quantity, moved.price, moved.limit = quantity, price, limit
         moved.remaining, moved.reserved, moved.updated_at = remaining, need, self.now
-        self.events.append(OrderUpdated.of(moved))
+        self.events.append(_order_event(moved))
         self._execute(moved, instrument, book)
 
     # -- stops and expiries --------------------------------------------------------------
@@ -525,7 +525,7 @@ class Exchange:
             if order.tif == FOK and book.fillable(order, stp) < order.remaining:
                 self._finish(order, CANCELLED, "fill-or-kill could not fill completely")
                 continue
-            self.events.append(OrderUpdated.of(order))
+            self.events.append(_order_event(order))
             self._execute(order, instrument, book)
 
     def _expire_due(self) -> None:
@@ -760,3 +760,30 @@ def _stp_mode(value: str) -> SelfTradePrevention:
         return SelfTradePrevention(value)
     except ValueError:
         raise Rejected(Reject.INVALID_SELF_TRADE_PREVENTION, repr(value)) from None
+
+
+def _order_event(order: Order) -> OrderUpdated:
+    """The full state of ``order`` as an event (built here, in the compiled engine, rather
+    than by a classmethod on the interpreted event class)."""
+    return OrderUpdated(
+        order.order_id,
+        order.account,
+        order.symbol,
+        order.side,
+        order.order_type,
+        order.tif,
+        order.status,
+        order.quantity,
+        order.price,
+        order.trigger_price,
+        order.filled,
+        order.remaining,
+        order.filled_notional,
+        order.fees,
+        order.client_order_id,
+        order.post_only,
+        order.expire_at,
+        order.created_at,
+        order.updated_at,
+        order.reason,
+    )
