@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections import deque
 import time
 import uuid
 from collections.abc import Iterator
@@ -69,7 +70,12 @@ async def start_service(url: str, projections: bool) -> ExchangeService:
     return service
 
 
-async def throughput(url: str, workload: Workload, submitters: int, projections: bool) -> float:
+async def throughput(
+    url: str, workload: Workload, submitters: int, projections: bool, window: int = 1
+) -> float:
+    """Commands acknowledged per second with ``submitters`` concurrent clients, each keeping
+    up to ``window`` commands in flight (1: send, wait for the acknowledgement, send again;
+    more: a client that pipelines, as order-entry sessions do)."""
     service = await start_service(url, projections)
     commands = CommandStream(service.sequencer.exchange).commands(workload)
     sequencer = service.sequencer
@@ -77,8 +83,14 @@ async def throughput(url: str, workload: Workload, submitters: int, projections:
 
     async def submitter() -> None:
         nonlocal done
+        in_flight: deque[asyncio.Future[object]] = deque()
         for command in commands:
-            await sequencer.submit(command)
+            in_flight.append(sequencer.submit(command))  # type: ignore[arg-type]
+            if len(in_flight) >= window:
+                await in_flight.popleft()
+                done += 1
+        for future in in_flight:
+            await future
             done += 1
 
     started = time.perf_counter()
