@@ -221,7 +221,10 @@ class Sequencer:
             started = time.perf_counter()
             try:
                 await loop.run_in_executor(self._thread, self._writer.append, rows)
-            except BaseException as problem:  # the journal is broken: fail loudly
+            except asyncio.CancelledError:  # the loop is being torn down, not the journal
+                self._fail(SequencerStopped("the sequencer was cancelled"), waiting)
+                raise
+            except Exception as problem:  # the journal is broken: fail loudly
                 self._fail(problem, waiting)
                 return
             stats = self.stats
@@ -242,10 +245,11 @@ class Sequencer:
                 self._pending_snapshot = None
                 await self._store_snapshot(*pending)
 
-    def _fail(self, problem: BaseException, waiting: list[asyncio.Future[Ack]]) -> None:
+    def _fail(self, problem: Exception, waiting: list[asyncio.Future[Ack]]) -> None:
         """Nothing after the last good commit is durable, though it was applied in memory:
         refuse everything from now on, so no state that may vanish is ever acknowledged."""
-        log.critical("journal write failed; refusing further commands: %r", problem)
+        if not isinstance(problem, SequencerStopped):
+            log.critical("journal write failed; refusing further commands: %r", problem)
         self._failure = problem
         self._accepting = False
         error = JournalFailure(f"journal write failed: {problem!r}")

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections import deque
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
