@@ -137,10 +137,10 @@ class Exchange:
                     command.kind,
                     refused.reason,
                     refused.message,
-                    getattr(command, "account", 0),
-                    getattr(command, "client_order_id", ""),
-                    getattr(command, "order_id", 0),
-                    getattr(command, "symbol", ""),
+                    _echo(command, "account", 0),
+                    _echo(command, "client_order_id", ""),
+                    _echo(command, "order_id", 0),
+                    _echo(command, "symbol", ""),
                 )
             )
         except DuplicateOrder:
@@ -202,8 +202,13 @@ class Exchange:
             self.stops[c.symbol].add(order)
             self.events.append(_order_event(order))
             return
-        stp = self.self_trade_prevention[c.account]
-        if c.tif == FOK and book.fillable(order, stp) < order.quantity:
+        self._activate(order, instrument, book)
+
+    def _activate(self, order: Order, instrument: Instrument, book: OrderBook) -> None:
+        """An order goes live (accepted, or its stop triggered): a fill-or-kill is checked
+        against the book first; then the order is announced and matched."""
+        stp = self.self_trade_prevention[order.account]
+        if order.tif == FOK and book.fillable(order, stp) < order.remaining:
             self._finish(order, CANCELLED, "fill-or-kill could not fill completely")
             return
         self.events.append(_order_event(order))
@@ -521,12 +526,7 @@ class Exchange:
             ):
                 self._finish(order, CANCELLED, "would cross while post-only")
                 continue
-            stp = self.self_trade_prevention[order.account]
-            if order.tif == FOK and book.fillable(order, stp) < order.remaining:
-                self._finish(order, CANCELLED, "fill-or-kill could not fill completely")
-                continue
-            self.events.append(_order_event(order))
-            self._execute(order, instrument, book)
+            self._activate(order, instrument, book)
 
     def _expire_due(self) -> None:
         expiries = self.expiries
@@ -739,6 +739,13 @@ class Exchange:
                 )
             )
         ledger.changed.clear()
+
+
+def _echo(command: Command, name: str, default: Any) -> Any:
+    """A field of a refused command to repeat in the refusal, if it has the right type
+    (the refusal may be about that very field being malformed)."""
+    value = getattr(command, name, default)
+    return value if type(value) is type(default) else default
 
 
 def _fingerprint(c: PlaceOrder) -> _OrderFingerprint:

@@ -62,9 +62,13 @@ class SequencerStopped(RuntimeError):
     """The sequencer is not accepting commands (stopping, stopped or failed)."""
 
 
-class JournalFailure(RuntimeError):
-    """The journal write failed; the command may or may not have been applied in memory,
-    and certainly was not acknowledged."""
+class SequencerFailure(RuntimeError):
+    """The journal could not be written, or the engine hit a defect: the command may have
+    been applied in memory but was not made durable, and was not acknowledged."""
+
+
+class InvalidCommand(ValueError):
+    """A command that cannot be journaled (a value JSON cannot hold); nothing was applied."""
 
 
 @dataclass(slots=True)
@@ -103,7 +107,7 @@ class Sequencer:
         self._last_snapshot_seq = last_seq
         self._last_snapshot_time = time.monotonic()
         self._pending_snapshot: tuple[int, int, bytes] | None = None
-        self._incoming: deque[tuple[Command, asyncio.Future[Ack]]] = deque()
+        self._incoming: deque[tuple[Command, bytes, asyncio.Future[Ack]]] = deque()
         self._incoming_ready = asyncio.Event()
         # Applied, not yet durable: journal rows, what to publish, whom to acknowledge.
         self._rows: list[JournalRow] = []
@@ -161,8 +165,12 @@ class Sequencer:
         """Queue ``command``; the future resolves once it is durable."""
         if not self._accepting:
             raise SequencerStopped("the sequencer is not accepting commands") from self._failure
+        try:
+            encoded = encode_command(command)
+        except TypeError as problem:
+            raise InvalidCommand(f"cannot journal {command!r}: {problem}") from None
         future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
-        self._incoming.append((command, future))
+        self._incoming.append((command, encoded, future))
         self._incoming_ready.set()
         return future
 
@@ -190,12 +198,18 @@ class Sequencer:
                 seq = self.seq
                 rows, applied, waiting = self._rows, self._applied, self._waiting
                 for _ in range(min(len(incoming), self._max_batch)):
-                    command, future = incoming.popleft()
+                    command, encoded, future = incoming.popleft()
+                    try:
+                        events = exchange.apply(command, now)
+                        row = (seq + 1, now, command.kind, encoded, encode_events(events))
+                    except Exception as problem:
+                        # A defect, not a refusal: the state may be half-changed. Stop, so
+                        # nothing built on it is acknowledged; a restart recovers.
+                        log.critical("engine failed on command %r", command, exc_info=True)
+                        self._fail(problem, [future])
+                        return
                     seq += 1
-                    events = exchange.apply(command, now)
-                    rows.append(
-                        (seq, now, command.kind, encode_command(command), encode_events(events))
-                    )
+                    rows.append(row)
                     applied.append(Committed(seq, now, command, events))
                     waiting.append(future)
                 self.seq = seq
@@ -249,11 +263,11 @@ class Sequencer:
         """Nothing after the last good commit is durable, though it was applied in memory:
         refuse everything from now on, so no state that may vanish is ever acknowledged."""
         if not isinstance(problem, SequencerStopped):
-            log.critical("journal write failed; refusing further commands: %r", problem)
+            log.critical("sequencer failed; refusing further commands: %r", problem)
         self._failure = problem
         self._accepting = False
-        error = JournalFailure(f"journal write failed: {problem!r}")
-        waiting = waiting + self._waiting + [future for _, future in self._incoming]
+        error = SequencerFailure(f"the sequencer failed: {problem!r}")
+        waiting = waiting + self._waiting + [future for _, _, future in self._incoming]
         self._rows, self._applied, self._waiting = [], [], []
         self._incoming.clear()
         self._incoming_ready.set()

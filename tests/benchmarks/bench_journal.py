@@ -144,16 +144,19 @@ def run(workload: Workload, database: str = "sqlite", count: int = 200_000) -> N
             )
         )
     )
-    with source() as url:
-        rate = asyncio.run(throughput(url, ops, 64, projections=False))
-    report(
-        bench,
-        "throughput_64_submitters",
-        rate,
-        "commands/s",
-        target=50_000 if database == "sqlite" else None,
-        durability="fsync",
-    )
+    target = 50_000 if database == "sqlite" else None
+    for window, metric in ((1, "waiting"), (16, "pipelining")):
+        with source() as url:
+            rate = asyncio.run(throughput(url, ops, 64, projections=False, window=window))
+        report(
+            bench,
+            f"throughput_64_submitters_{metric}",
+            rate,
+            "commands/s",
+            target=target,
+            durability="fsync",
+            in_flight_per_submitter=window,
+        )
     with source() as url:
         latencies = asyncio.run(latency_at_rate(url, ops, 5_000, 10.0))
     report(bench, "ack_latency_p50_at_5000_per_s", percentile(latencies, 0.5) * 1000, "ms")

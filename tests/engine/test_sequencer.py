@@ -23,7 +23,12 @@ from exchange_server.engine.clock import ManualClock
 from exchange_server.engine.codec import decode_command, decode_events
 from exchange_server.engine.journal import read_journal
 from exchange_server.engine.recovery import RecoveryError, recover, verify_journal
-from exchange_server.engine.sequencer import JournalFailure, Sequencer, SequencerStopped
+from exchange_server.engine.sequencer import (
+    InvalidCommand,
+    Sequencer,
+    SequencerFailure,
+    SequencerStopped,
+)
 
 SETUP: list[Command] = [
     ListInstrument("ACME", "Acme Ltd.", AssetClass.EQUITY, "NSE", "INR", reference_price=10_000),
@@ -119,7 +124,7 @@ def test_journal_failure_fails_unacknowledged_commands_and_refuses_more(
             raise OSError("disk full")
 
         monkeypatch.setattr(sequencer._writer, "append", broken)
-        with pytest.raises(JournalFailure):
+        with pytest.raises(SequencerFailure):
             await sequencer.submit(order(10, Side.BUY, 1, 9_000))
         assert isinstance(sequencer.failure, OSError)
         with pytest.raises(SequencerStopped):
@@ -227,3 +232,68 @@ def test_verify_journal_command_reports_success_and_failure(
         connection.execute(text("DELETE FROM journal WHERE seq = 3"))
     assert cli_main(["--database", database_url, "verify-journal"]) == 1
     assert "journal gap" in capsys.readouterr().out
+
+
+def test_a_command_that_cannot_be_journaled_is_refused_at_submission(engine: Engine) -> None:
+    async def scenario() -> None:
+        sequencer = await started(engine)
+        for command in SETUP:
+            await sequencer.submit(command)
+        with pytest.raises(InvalidCommand):
+            sequencer.submit(order(10, Side.BUY, 2**70, 9_000))  # beyond 64-bit JSON
+        ack = await sequencer.submit(order(10, Side.BUY, 1, 9_000))
+        await sequencer.stop()
+        assert ack.seq == len(SETUP) + 1
+
+    run(scenario)
+
+
+def test_malformed_values_are_refused_the_same_way_on_replay(engine: Engine) -> None:
+    async def scenario() -> None:
+        sequencer = await started(engine)
+        for command in SETUP:
+            await sequencer.submit(command)
+        for bad in (
+            PlaceOrder(10, "ACME", "BUY", 1, price=9_000),  # type: ignore[arg-type]
+            PlaceOrder(10, "ACME", Side.BUY, 1, price=float("nan")),  # type: ignore[arg-type]
+            PlaceOrder(10, "ACME", Side.BUY, 1.5, price=9_000),  # type: ignore[arg-type]
+        ):
+            ack = await sequencer.submit(bad)
+            assert isinstance(ack.events[0], CommandRejected)
+        await sequencer.stop()
+
+    run(scenario)
+    result = verify_journal(engine)
+    assert result.ok, result.problems
+    assert result.commands == len(SETUP) + 3
+
+
+class _DefectiveExchange:
+    """Delegates to a real exchange but fails on one marked command, like a bug would."""
+
+    def __init__(self, real: object) -> None:
+        self.real = real
+
+    def apply(self, command: Command, now: int) -> list[object]:
+        if isinstance(command, PlaceOrder) and command.client_order_id == "boom":
+            raise ZeroDivisionError("a defect")
+        return self.real.apply(command, now)  # type: ignore[attr-defined, no-any-return]
+
+
+def test_an_engine_defect_stops_the_sequencer_before_anything_unsafe_is_acknowledged(
+    engine: Engine,
+) -> None:
+    async def scenario() -> None:
+        recovered = recover(engine)
+        sequencer = Sequencer(_DefectiveExchange(recovered.exchange), engine)  # type: ignore[arg-type]
+        await sequencer.start()
+        for command in SETUP:
+            await sequencer.submit(command)
+        with pytest.raises(SequencerFailure):
+            await sequencer.submit(order(10, Side.BUY, 1, 9_000, coid="boom"))
+        with pytest.raises(SequencerStopped):
+            sequencer.submit(order(10, Side.BUY, 1, 9_000))
+        await sequencer.stop()
+
+    run(scenario)
+    assert recover(engine).last_seq == len(SETUP)
