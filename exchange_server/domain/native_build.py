@@ -11,7 +11,16 @@ from pathlib import Path
 
 DOMAIN = Path(__file__).resolve().parent
 GROUP = "exchange_server.domain.native"
-COMPILED_MODULES = ("instruments", "orders", "book", "stops", "ledger", "risk", "validation", "exchange")
+COMPILED_MODULES = (
+    "instruments",
+    "orders",
+    "book",
+    "stops",
+    "ledger",
+    "risk",
+    "validation",
+    "exchange",
+)
 SOURCES = tuple(DOMAIN / f"{name}.py" for name in COMPILED_MODULES)
 SOURCES_HASH_FILE = DOMAIN / ".native-sources"
 _SHARED_LIBRARY = GROUP.rsplit(".", 1)[1] + "__mypyc"
