@@ -125,6 +125,12 @@ class Sequencer:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._thread, self._writer.open)
+        if self._writer.last_written_seq != self.seq:
+            await loop.run_in_executor(self._thread, self._writer.close)
+            raise RuntimeError(
+                f"the exchange state is at seq {self.seq} but the journal ends at "
+                f"{self._writer.last_written_seq}: recover before starting"
+            )
         if self._checkpointer is not None:
             self._checkpointer.start()
         self._accepting = True

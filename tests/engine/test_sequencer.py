@@ -297,3 +297,16 @@ def test_an_engine_defect_stops_the_sequencer_before_anything_unsafe_is_acknowle
 
     run(scenario)
     assert recover(engine).last_seq == len(SETUP)
+
+
+def test_a_sequencer_refuses_to_start_on_state_that_is_not_the_journal_end(engine: Engine) -> None:
+    async def scenario() -> None:
+        first = await started(engine)
+        for command in SETUP:
+            await first.submit(command)
+        await first.stop()
+        stale = Sequencer(recover(engine).exchange, engine)  # forgot last_seq
+        with pytest.raises(RuntimeError, match="recover before starting"):
+            await stale.start()
+
+    run(scenario)
