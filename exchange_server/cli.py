@@ -93,7 +93,7 @@ async def demo_market(url: str, seconds: float, seed: int, rate: int, durability
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     flow = asyncio.create_task(run_random_flow(service, seed, rate))
-    print(f"exchange running on {url} (Ctrl-C to stop)")
+    print(f"exchange running on {url} (Ctrl-C to stop)", flush=True)
     deadline = time.monotonic() + seconds if seconds else None
     last_seq = service.sequencer.seq
     try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
@@ -300,7 +301,9 @@ class ProjectionProcess:
         context = multiprocessing.get_context("spawn")
         self._checkpoint = context.Value("q", 0, lock=False)
         self._ready = context.Event()
-        self._stop = context.Event()
+        # A plain shared flag, not an Event: setting an Event waits for its sleepers to wake,
+        # and hangs for good if the child died while sleeping on it.
+        self._stop = context.Value("b", 0, lock=False)
         self._process = context.Process(
             target=_run_projections,
             args=(read_url, journal_url, poll_interval, self._checkpoint, self._ready, self._stop),
@@ -328,7 +331,7 @@ class ProjectionProcess:
 
     def stop(self, timeout: float = 30.0) -> None:
         """Project what is committed, then exit."""
-        self._stop.set()
+        self._stop.value = 1
         self._process.join(timeout)
         if self._process.is_alive():
             self._process.terminate()
@@ -345,6 +348,11 @@ def _run_projections(
 ) -> None:
     from exchange_server.storage.database import create_database_engine
 
+    # Ctrl-C in a terminal reaches the whole process group: the parent decides when the
+    # projections stop. A SIGTERM sent to this process alone ends it after the current batch.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda signum, frame: setattr(stop, "value", 1))
+
     read_engine = create_database_engine(read_url)
     journal_engine = read_engine if journal_url == read_url else create_database_engine(journal_url)
     projector = Projector(read_engine, journal_engine)
@@ -353,7 +361,7 @@ def _run_projections(
     parent = os.getppid()
     while True:
         # A parent killed outright (SIGKILL, a crash) cannot tell us to stop: notice it.
-        stopping = stop.is_set() or os.getppid() != parent
+        stopping = bool(stop.value) or os.getppid() != parent
         try:
             done = projector.catch_up()
         except Exception:
@@ -365,6 +373,6 @@ def _run_projections(
         if stopping:
             break
         if not done:
-            stop.wait(poll_interval)
+            time.sleep(poll_interval)
     read_engine.dispose()
     journal_engine.dispose()
