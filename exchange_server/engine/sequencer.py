@@ -140,13 +140,20 @@ class Sequencer:
         ]
 
     async def stop(self) -> None:
-        """Stop accepting, finish every queued command, commit, and close the journal."""
+        """Stop accepting, finish every queued command, commit, snapshot the final state and
+        close the journal."""
         if not self._tasks:
             return
         self._accepting = False
         self._incoming_ready.set()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        if self._failure is None and self.seq > self._last_snapshot_seq:
+            # Everything is committed: a snapshot now makes the next start a quick one.
+            self._capture_snapshot()
+            final, self._pending_snapshot = self._pending_snapshot, None
+            if final is not None:
+                await self._store_snapshot(*final)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._thread, self._writer.close)
         self._thread.shutdown(wait=True)

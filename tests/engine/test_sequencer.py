@@ -107,7 +107,10 @@ def test_stop_drains_queued_commands(engine: Engine) -> None:
         assert all(future.done() and not future.exception() for future in futures)
         with pytest.raises(SequencerStopped):
             sequencer.submit(order(10, Side.BUY, 1, 9_000))
-        assert recover(engine).last_seq == 55
+        recovered = recover(engine)
+        assert recovered.last_seq == 55
+        assert recovered.snapshot_seq == 55  # a clean stop leaves a snapshot to start from
+        assert recovered.replayed == 0
 
     run(scenario)
 
