@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from heapq import heappop, heappush
-from typing import Any
+from typing import Any, Final
 
 from exchange_server.domain import risk
 from exchange_server.domain.book import STOP_BAND, STOP_SELF_TRADE, OrderBook
@@ -70,6 +70,10 @@ from exchange_server.domain.orders import Order
 from exchange_server.domain.rejections import Reject, Rejected
 from exchange_server.domain.stops import StopBook
 from exchange_server.domain.validation import check_command
+
+# Passed on every order's reservation: module constants, not enum attribute reads.
+_NO_FUNDS: Final = Reject.INSUFFICIENT_FUNDS
+_NO_HOLDINGS: Final = Reject.INSUFFICIENT_HOLDINGS
 
 MAX_AMOUNT = 10**15  # largest single deposit, withdrawal or adjustment, in asset units
 
@@ -171,10 +175,10 @@ class Exchange:
         # Reserve last: it is the only check that changes anything, and it is atomic.
         if c.side == BUY:
             reserved = risk.buy_reservation(instrument, limit, c.quantity, self._max_fee_ppm)
-            self.ledger.reserve(c.account, instrument.currency, reserved, Reject.INSUFFICIENT_FUNDS)
+            self.ledger.reserve(c.account, instrument.currency, reserved, _NO_FUNDS)
         else:
             reserved = c.quantity
-            self.ledger.reserve(c.account, c.symbol, reserved, Reject.INSUFFICIENT_HOLDINGS)
+            self.ledger.reserve(c.account, c.symbol, reserved, _NO_HOLDINGS)
 
         order_id = self.next_order_id
         self.next_order_id = order_id + 1
@@ -459,9 +463,7 @@ class Exchange:
             asset = order.symbol
             need = remaining
         if need > order.reserved:
-            shortfall = (
-                Reject.INSUFFICIENT_FUNDS if order.side == BUY else Reject.INSUFFICIENT_HOLDINGS
-            )
+            shortfall = _NO_FUNDS if order.side == BUY else _NO_HOLDINGS
             self.ledger.reserve(order.account, asset, need - order.reserved, shortfall)
         else:
             self.ledger.release(order.account, asset, order.reserved - need)
