@@ -139,10 +139,15 @@ class OrderBook:
         return bool(self.best_bid) and self.best_bid >= limit
 
     def fillable(
-        self, taker: Order, stp: SelfTradePrevention = SelfTradePrevention.CANCEL_NEWEST
+        self,
+        taker: Order,
+        stp: SelfTradePrevention = SelfTradePrevention.CANCEL_NEWEST,
+        band_low: int = 0,
+        band_high: int = 0,
     ) -> int:
-        """Quantity available to ``taker`` up to its limit, not counting its own account's
-        orders (self-trade prevention never lets those trade). Used for fill-or-kill.
+        """Quantity ``match`` would give ``taker`` up to its limit: not its own account's
+        orders (self-trade prevention never lets those trade) and nothing past the price
+        band, where matching stops. Used for fill-or-kill.
 
         Only cancel-oldest lets the taker match past its own order; with any other mode
         matching would stop (or shrink the taker) there, so nothing behind it counts."""
@@ -156,6 +161,8 @@ class OrderBook:
             levels = self.bid_levels
         total = 0
         for price in prices:
+            if band_high and not band_low <= price <= band_high:
+                return total
             for maker in levels[price].live_orders():
                 if maker.account != taker.account:
                     total += maker.remaining

@@ -212,7 +212,9 @@ class Exchange:
         """An order goes live (accepted, or its stop triggered): a fill-or-kill is checked
         against the book first; then the order is announced and matched."""
         stp = self.self_trade_prevention[order.account]
-        if order.tif == FOK and book.fillable(order, stp) < order.remaining:
+        if order.tif == FOK and (
+            book.fillable(order, stp, instrument.band_low, instrument.band_high) < order.remaining
+        ):
             self._finish(order, CANCELLED, "fill-or-kill could not fill completely")
             return
         self.events.append(_order_event(order))

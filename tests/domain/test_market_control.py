@@ -143,6 +143,23 @@ def test_a_fill_or_kill_into_the_band_edge_prints_nothing(market: Market) -> Non
     assert market.depth()[1] == [(10_000, 5, 1), (10_500, 5, 1)]
 
 
+def test_a_fill_or_kill_that_would_meet_the_band_is_killed_without_halting(
+    market: Market,
+) -> None:
+    market.place(BOB, SELL, 5, 10_000)
+    market.place(CAROL, SELL, 5, 10_400)
+    market.accept(SetReferencePrice(SYMBOL, 11_500))  # band 10_350..12_650: 10_000 is below
+
+    fok = market.place(ALICE, BUY, 10, 10_400, tif=TimeInForce.FOK)
+
+    # Matching would stop at the out-of-band 10_000 ask, so the order cannot fill whole:
+    # it is killed before it reaches the book, and no trade means no circuit breaker.
+    assert fok.trades == []
+    assert fok.status == OrderStatus.CANCELLED
+    assert status_of(market) == TradingStatus.OPEN
+    assert market.held_cash(ALICE) == 0
+
+
 def test_trading_resumes_after_a_halt(market: Market) -> None:
     market.place(BOB, SELL, 5, 10_000)
     market.accept(SetReferencePrice(SYMBOL, 11_500))
