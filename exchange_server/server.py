@@ -92,16 +92,24 @@ class ExchangeService:
             snapshot_every=settings.snapshot_every,
             snapshot_interval_seconds=settings.snapshot_interval_seconds,
         )
-        if settings.projections:
-            read_url = settings.read_database_url or read_database_url_for(settings.database_url)
-            if read_url != settings.database_url:
-                read_engine = self.read_engine = create_database_engine(read_url)
-                await asyncio.to_thread(migrate, read_engine)
-            else:
-                self.read_engine = engine
-            self.projections = ProjectionProcess(read_url, settings.database_url)
-            await asyncio.to_thread(self.projections.start)
         await sequencer.start()
+        if settings.projections:
+            try:
+                await self._start_projections()
+            except BaseException:
+                await self.stop()
+                raise
+
+    async def _start_projections(self) -> None:
+        settings = self.settings
+        read_url = settings.read_database_url or read_database_url_for(settings.database_url)
+        if read_url != settings.database_url:
+            self.read_engine = create_database_engine(read_url)
+            await asyncio.to_thread(migrate, self.read_engine)
+        else:
+            self.read_engine = self.engine
+        self.projections = ProjectionProcess(read_url, settings.database_url)
+        await asyncio.to_thread(self.projections.start)
 
     async def stop(self) -> None:
         """Finish queued commands, commit them, stop the projections, close the database."""
