@@ -4,8 +4,8 @@ Instruments, accounts, orders (latest state of each), fills, balances, ledger en
 balance movement with the balance after it) and positions (quantity, cost basis and realised
 P&L by average cost) are written in one transaction per batch together with a checkpoint, so
 a projection is always exactly "the journal up to seq N" and restarts where it stopped.
-Projections lag the engine slightly (they run on their own thread) and can be rebuilt from
-the journal at any time.
+Projections lag the engine slightly (a child process tails the committed journal) and can be
+rebuilt from the journal at any time.
 """
 
 from __future__ import annotations
