@@ -10,6 +10,7 @@ with them on.
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import time
 import uuid
@@ -61,6 +62,9 @@ def postgres_available() -> bool:
 
 
 async def start_service(url: str, projections: bool) -> ExchangeService:
+    # Flush what earlier runs left in the page cache, so their write-back does not land in
+    # this run's fsyncs.
+    os.sync()
     service = ExchangeService(
         EngineSettings(url, durability=Durability.FSYNC, projections=projections)
     )
