@@ -16,7 +16,6 @@ import os
 import signal
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, select
@@ -41,7 +40,6 @@ from exchange_server.storage import models
 log = logging.getLogger(__name__)
 
 CHECKPOINT = "read_models"
-_CHUNK = 500  # rows per statement: keeps under SQLite's bound-parameter limit
 
 _INSTRUMENTS: Table = models.InstrumentRow.__table__  # type: ignore[assignment]
 _ACCOUNTS: Table = models.AccountRow.__table__  # type: ignore[assignment]
@@ -147,7 +145,7 @@ class Projector:
             self._transfer_positions(entry.command, entry.events, seq, touched)
             for event in entry.events:
                 if isinstance(event, OrderUpdated):
-                    row = asdict(event)
+                    row = dict(event.__dict__)  # shallow: every field is a plain value
                     row["updated_seq"] = seq
                     orders[event.order_id] = row
                 elif isinstance(event, BalanceChanged):
@@ -173,13 +171,13 @@ class Projector:
                         "updated_seq": seq,
                     }
                 elif isinstance(event, TradeExecuted):
-                    row = asdict(event)
+                    row = dict(event.__dict__)  # shallow: every field is a plain value
                     row["seq"] = seq
                     row["ts_ns"] = row.pop("ts")
                     fills.append(row)
                     self._trade_positions(event, seq, touched)
                 elif isinstance(event, InstrumentListed):
-                    row = {k: v for k, v in asdict(event).items() if k in _INSTRUMENT_COLUMNS}
+                    row = {k: v for k, v in event.__dict__.items() if k in _INSTRUMENT_COLUMNS}
                     row["updated_seq"] = seq
                     instruments[event.symbol] = row
                     self._instruments.add(event.symbol)
@@ -278,11 +276,14 @@ class Projector:
     def _upsert(
         self, connection: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]
     ) -> None:
-        for start in range(0, len(rows), _CHUNK):
-            chunk = rows[start : start + _CHUNK]
-            statement = self._insert(table).values(chunk)
-            updates = {name: statement.excluded[name] for name in chunk[0] if name not in keys}
-            connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates))
+        if not rows:
+            return
+        # One statement executed for many parameter sets: SQLAlchemy compiles it once (and
+        # caches it) and batches the rows itself, instead of compiling a fresh multi-row
+        # VALUES statement for every chunk.
+        statement = self._insert(table)
+        updates = {name: statement.excluded[name] for name in rows[0] if name not in keys}
+        connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates), rows)
 
     @staticmethod
     def _insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
