@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from exchange_server.domain.enums import (
-    BUY,
     GTC,
     LIMIT,
     MARKET,
@@ -88,10 +87,6 @@ class Order:
         self.reserved = 0
         self.status = NEW
         self.reason = ""
-
-    @property
-    def is_buy(self) -> bool:
-        return self.side == BUY
 
     @property
     def is_terminal(self) -> bool:

@@ -168,11 +168,6 @@ class Sequencer:
     def failure(self) -> BaseException | None:
         return self._failure
 
-    @property
-    def queue_depth(self) -> int:
-        """Commands submitted but not yet acknowledged."""
-        return len(self._incoming) + len(self._waiting)
-
     # -- submitting ----------------------------------------------------------------------
     def submit(self, command: Command) -> asyncio.Future[Ack]:
         """Queue ``command``; the future resolves once it is durable."""
