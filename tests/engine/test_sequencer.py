@@ -24,6 +24,7 @@ from exchange_server.engine.codec import decode_command, decode_events
 from exchange_server.engine.journal import read_journal
 from exchange_server.engine.recovery import RecoveryError, recover, verify_journal
 from exchange_server.engine.sequencer import (
+    Committed,
     InvalidCommand,
     Sequencer,
     SequencerFailure,
@@ -311,5 +312,23 @@ def test_a_sequencer_refuses_to_start_on_state_that_is_not_the_journal_end(engin
         stale = Sequencer(recover(engine).exchange, engine)  # forgot last_seq
         with pytest.raises(RuntimeError, match="recover before starting"):
             await stale.start()
+
+    run(scenario)
+
+
+def test_listeners_see_every_committed_command_in_order_after_its_commit(engine: Engine) -> None:
+    async def scenario() -> None:
+        sequencer = await started(engine)
+        seen: list[tuple[int, int]] = []  # (seq, journal rows durable when it was published)
+
+        def publish(batch: list[Committed]) -> None:
+            durable = sequencer._writer.last_written_seq
+            seen.extend((entry.seq, durable) for entry in batch)
+
+        sequencer.add_listener(publish)
+        await asyncio.gather(*(sequencer.submit(command) for command in SETUP))
+        await sequencer.stop()
+        assert [seq for seq, _ in seen] == list(range(1, len(SETUP) + 1))
+        assert all(durable >= seq for seq, durable in seen)
 
     run(scenario)
