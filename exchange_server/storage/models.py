@@ -25,7 +25,9 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     TypeDecorator,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -239,3 +241,149 @@ class PositionRow(Base):
     cost: Mapped[int] = mapped_column(BigInteger)  # cost basis of the open quantity, cash units
     realised_pnl: Mapped[int] = mapped_column(BigInteger)
     updated_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+# -- back office: users and their credentials, watchlists and preferences -----------------
+# These tables are the system of record for who may use the exchange (not projections).
+# Optional moments (locked until, used at, revoked at) are nullable datetimes: "never" has no
+# natural zero.
+
+
+class UserRow(Base):
+    """A person or program owner; ``account_id`` is their account in the engine."""
+
+    __tablename__ = "users"
+
+    user_id: Mapped[int] = mapped_column(
+        AutoIncrementBigInteger, primary_key=True, autoincrement=True
+    )
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
+    display_name: Mapped[str] = mapped_column(String(100), default="", server_default=EMPTY_TEXT)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    account_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_paper: Mapped[bool] = mapped_column(Boolean, default=False)
+    totp_secret: Mapped[str] = mapped_column(String(64), default="", server_default=EMPTY_TEXT)
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+
+class RefreshTokenRow(Base):
+    """One refresh token (only its SHA-256 is stored). Each use replaces it with a new one
+    in the same family; presenting a used token again revokes the whole family (it was
+    stolen or replayed)."""
+
+    __tablename__ = "refresh_tokens"
+    __table_args__ = (Index("ix_refresh_tokens_user_id_family", "user_id", "family"),)
+
+    token_id: Mapped[int] = mapped_column(
+        AutoIncrementBigInteger, primary_key=True, autoincrement=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    family: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    client: Mapped[str] = mapped_column(String(200), default="", server_default=EMPTY_TEXT)
+
+
+class ApiKeyRow(Base):
+    """A key for programs: ``key_id`` is public, the secret is shown once (SHA-256 stored)."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (Index("ix_api_keys_user_id", "user_id"),)
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(100), default="", server_default=EMPTY_TEXT)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(100))  # comma separated: read, trade
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class RecoveryCodeRow(Base):
+    """A single-use two-factor recovery code (SHA-256 stored)."""
+
+    __tablename__ = "recovery_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class OneTimeTokenRow(Base):
+    """E-mail verification and password reset tokens (SHA-256 stored), single use."""
+
+    __tablename__ = "one_time_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # verify_email, reset_password
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class LoginAttemptRow(Base):
+    """Every login attempt, successful or not, for lockout and the audit trail."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_email_at", "email", "at"),)
+
+    attempt_id: Mapped[int] = mapped_column(
+        AutoIncrementBigInteger, primary_key=True, autoincrement=True
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    user_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    ip: Mapped[str] = mapped_column(String(64), default="", server_default=EMPTY_TEXT)
+    success: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(40), default="", server_default=EMPTY_TEXT)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+
+class OutboxEmailRow(Base):
+    """Mail waiting for (or already handed to) the mailer."""
+
+    __tablename__ = "outbox_emails"
+
+    email_id: Mapped[int] = mapped_column(
+        AutoIncrementBigInteger, primary_key=True, autoincrement=True
+    )
+    recipient: Mapped[str] = mapped_column(String(254), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class WatchlistRow(Base):
+    __tablename__ = "watchlists"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    watchlist_id: Mapped[int] = mapped_column(
+        AutoIncrementBigInteger, primary_key=True, autoincrement=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # Ordered, comma separated: a watchlist is read and written whole.
+    symbols: Mapped[str] = mapped_column(Text, default="", server_default=EMPTY_TEXT)
+
+
+class PreferenceRow(Base):
+    """One named user preference (a JSON document), e.g. a workstation layout."""
+
+    __tablename__ = "preferences"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
