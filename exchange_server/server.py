@@ -28,14 +28,21 @@ from exchange_server.storage.database import (
 log = logging.getLogger(__name__)
 
 
-def read_database_url_for(url: str) -> str:
-    """The read models' database for a journal database URL (see ``EngineSettings``)."""
+def sibling_database_url(url: str, role: str) -> str:
+    """The database for ``role`` next to the journal's: the same PostgreSQL database, or for
+    SQLite a sibling file (``exchange.db`` -> ``exchange-<role>.db``), because SQLite has one
+    write lock per file and the journal's commits must never wait behind other writers."""
     parsed = normalise_database_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return url
     path = Path(parsed.database)
-    sibling = path.with_name(f"{path.stem}-read{path.suffix or '.db'}")
+    sibling = path.with_name(f"{path.stem}-{role}{path.suffix or '.db'}")
     return parsed.set(database=str(sibling)).render_as_string(hide_password=False)
+
+
+def read_database_url_for(url: str) -> str:
+    """The read models' database for a journal database URL (see ``EngineSettings``)."""
+    return sibling_database_url(url, "read")
 
 
 @dataclass(slots=True)

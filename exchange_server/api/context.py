@@ -1,0 +1,150 @@
+"""The running server's parts, built and started together and reached by every route as
+``request.app.state.context``: the exchange service (sequencer, journal, projections), the
+committed market state, the back office (users and credentials), the stream hub and the
+metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from exchange_server.api.errors import ApiError
+from exchange_server.api.metrics import Metrics
+from exchange_server.api.settings import ServerSettings
+from exchange_server.api.stream import StreamHub
+from exchange_server.backoffice.auth import AuthService
+from exchange_server.domain.commands import Command, Deposit, OpenAccount
+from exchange_server.domain.events import CommandRejected
+from exchange_server.domain.instruments import cash_from_decimal
+from exchange_server.engine.clock import Clock
+from exchange_server.engine.sequencer import (
+    Ack,
+    Committed,
+    InvalidCommand,
+    SequencerFailure,
+    SequencerStopped,
+)
+from exchange_server.marketdata.market_state import MarketState
+from exchange_server.server import EngineSettings, ExchangeService, sibling_database_url
+from exchange_server.storage.database import create_database_engine, migrate
+
+log = logging.getLogger(__name__)
+
+PAPER_CURRENCY = "INR"
+
+
+class ServerContext:
+    def __init__(self, settings: ServerSettings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.service = ExchangeService(
+            EngineSettings(settings.database_url, durability=settings.durability), clock=clock
+        )
+        self.metrics = Metrics()
+        self.backoffice_engine: Engine | None = None
+        self._market: MarketState | None = None
+        self._auth: AuthService | None = None
+        self._hub: StreamHub | None = None
+        self._background: list[asyncio.Task[None]] = []
+        self.ready = False
+        self.draining = False
+
+    # -- parts (available once started) -----------------------------------------------
+    @property
+    def market(self) -> MarketState:
+        if self._market is None:
+            raise ApiError(503, "starting", "the exchange is starting")
+        return self._market
+
+    @property
+    def auth(self) -> AuthService:
+        if self._auth is None:
+            raise ApiError(503, "starting", "the exchange is starting")
+        return self._auth
+
+    @property
+    def hub(self) -> StreamHub:
+        if self._hub is None:
+            raise ApiError(503, "starting", "the exchange is starting")
+        return self._hub
+
+    # -- lifecycle ----------------------------------------------------------------------
+    async def start(self) -> None:
+        settings = self.settings
+        Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+        await self.service.start()
+        try:
+            sequencer = self.service.sequencer
+            self._market = MarketState(sequencer.exchange)
+            self._hub = StreamHub(self._market, settings, self.metrics)
+            sequencer.add_listener(self._on_commit)
+            backoffice_url = sibling_database_url(settings.database_url, "backoffice")
+            engine = self.backoffice_engine = create_database_engine(backoffice_url)
+            await asyncio.to_thread(migrate, engine)
+            self._auth = AuthService(engine, settings, self.open_account)
+            await self._hub.start()
+            if settings.demo_market:
+                from exchange_server.marketdata.random_flow import run_random_flow
+
+                self._background.append(
+                    asyncio.create_task(
+                        run_random_flow(self.service, 7, settings.demo_rate), name="demo-market"
+                    )
+                )
+        except BaseException:
+            await self.stop()
+            raise
+        self.ready = True
+
+    async def stop(self) -> None:
+        """Drain: refuse new work, stop background flows, finish and commit what is in
+        flight, then close every stream with a reason."""
+        self.ready = False
+        self.draining = True
+        for task in self._background:
+            task.cancel()
+        for task in self._background:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._background = []
+        if self._hub is not None:
+            await self._hub.stop("server shutting down")
+        await self.service.stop()
+        if self.backoffice_engine is not None:
+            self.backoffice_engine.dispose()
+            self.backoffice_engine = None
+
+    def _on_commit(self, batch: list[Committed]) -> None:
+        changes = self.market.apply(batch)
+        self.metrics.observe_commit(batch)
+        self.metrics.journal_commit.observe(self.service.sequencer.stats.last_commit_seconds)
+        if self._hub is not None:
+            self._hub.publish(batch, changes)
+
+    # -- commands -----------------------------------------------------------------------
+    async def submit(self, command: Command) -> Ack:
+        """Run ``command`` through the sequencer; engine trouble becomes a 503 for the caller."""
+        if self.draining:
+            raise ApiError(503, "shutting_down", "the exchange is shutting down")
+        try:
+            with self.metrics.command_latency.time():
+                return await self.service.execute(command)
+        except InvalidCommand as problem:
+            raise ApiError(422, "invalid_command", str(problem)) from None
+        except SequencerStopped:
+            raise ApiError(503, "unavailable", "the exchange is not accepting orders") from None
+        except SequencerFailure:
+            raise ApiError(503, "unavailable", "the exchange failed; it will recover") from None
+
+    async def open_account(self, account_id: int, paper_cash: bool) -> None:
+        """Open ``account_id`` in the engine; a paper account also gets the virtual cash."""
+        ack = await self.submit(OpenAccount(account_id))
+        rejected = [e for e in ack.events if isinstance(e, CommandRejected)]
+        if rejected and rejected[0].reason != "account_exists":
+            raise ApiError(503, "account_not_opened", rejected[0].message)
+        if paper_cash and not rejected:
+            amount = cash_from_decimal(self.settings.paper_cash)
+            await self.submit(Deposit(account_id, PAPER_CURRENCY, amount, "paper cash"))
