@@ -12,6 +12,7 @@ from pathlib import Path
 DOMAIN = Path(__file__).resolve().parent
 GROUP = "exchange_server.domain.native"
 COMPILED_MODULES = (
+    "events",
     "instruments",
     "orders",
     "book",

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from exchange_server.domain.commands import COMMAND_TYPES, Command
-from exchange_server.domain.events import EVENT_TYPES, Event
+from exchange_server.domain.events import EVENT_TYPES, Event, journal_rows
 
 
 class CodecError(ValueError):
@@ -35,7 +35,7 @@ def encode_events(events: list[Event]) -> bytes:
     """Events as ``[kind, field values in declaration order]``: a third of the size of
     named fields, for the same encoding time. (Commands keep their field names: they are the
     record replay starts from; events can always be regenerated from them.)"""
-    return orjson.dumps([(event.kind, list(event.__dict__.values())) for event in events])
+    return orjson.dumps(journal_rows(events))
 
 
 def decode_events(data: bytes) -> list[Event]:
