@@ -453,3 +453,24 @@ class WsSubscribe(BaseModel):
     symbol: Symbol | None = None
     levels: int | None = None
     id: int | str | None = None
+
+
+# -- added for auth --------------------------------------------------------------------
+class ResendVerificationRequest(BaseModel):
+    model_config = STRICT
+    email: Email
+
+
+class EmbeddedLoginRequest(BaseModel):
+    model_config = STRICT
+    secret: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class LoginAttemptOut(BaseModel):
+    attempt_id: int
+    email: str
+    user_id: int  # 0: no account has this e-mail
+    ip: str
+    success: bool
+    reason: str  # why it failed (bad_password, locked, ...), "" when it succeeded
+    at: datetime

@@ -1,0 +1,1 @@
+"""Back office: users and authentication (passwords, tokens, two-factor, API keys, mail)."""
