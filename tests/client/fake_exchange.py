@@ -113,8 +113,8 @@ class FakeExchange:
                 error = {"code": self.refuse_auth, "message": "no", "field": None}
                 await send(json.dumps({"type": "error", "id": request_id, "error": error}))
             else:
-                user = {"user_id": 7, "email": "t@example.com"}
-                await send(json.dumps({"type": "authenticated", "user": user}))
+                reply = {"type": "authenticated", "id": request_id, "user_id": 7, "role": "trader"}
+                await send(json.dumps(reply))
         elif op == "subscribe":
             name = channel_of(message)
             if message.get("symbol") == "NOPE":

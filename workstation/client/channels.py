@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
 
 from exchange_server.protocol import (
     CANDLE_INTERVALS,
     DEPTH_LEVELS,
     PRIVATE_CHANNELS,
     PUBLIC_CHANNELS,
+    Balance,
+    Candle,
+    Depth,
+    Fill,
+    OrderOut,
+    Position,
+    PublicTrade,
+    Quote,
 )
 
 DEFAULT_DEPTH_LEVELS = 5
@@ -40,6 +51,35 @@ def channel_name(channel: str, symbol: str | None = None, levels: int | None = N
     if levels is not None:
         raise ValueError(f"the {channel} channel takes no levels")
     return f"{channel}:{symbol}"
+
+
+# What each channel carries. State channels (quote, ticker, depth) send the whole state
+# every time; event and per-item channels send a list in the snapshot and one item per
+# update. A ticker is a subset of a quote's fields, so it parses as a Quote.
+_STATE_MODELS: dict[str, type[BaseModel]] = {"quote": Quote, "ticker": Quote, "depth": Depth}
+_ITEM_MODELS: dict[str, type[BaseModel]] = {
+    "trades": PublicTrade,
+    "candles": Candle,
+    "orders": OrderOut,
+    "fills": Fill,
+    "balances": Balance,
+    "positions": Position,
+}
+
+
+def parse_data(channel: str, kind: str, data: Any) -> Any:
+    """A message's ``data`` as protocol models: a model for state channels, a list of
+    models for the snapshot of the others and one model for their updates. Unknown
+    channels come back as the JSON they were."""
+    base = channel.split(":", 1)[0].split(".", 1)[0]
+    if base in _STATE_MODELS:
+        return _STATE_MODELS[base].model_validate(data)
+    model = _ITEM_MODELS.get(base)
+    if model is None:
+        return data
+    if kind == "snapshot":
+        return TypeAdapter(list[model]).validate_python(data)  # type: ignore[valid-type]
+    return model.model_validate(data)
 
 
 class Verdict(Enum):

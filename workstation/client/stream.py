@@ -29,7 +29,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from exchange_server.protocol import CancelAllResult, OrderOut, OrderType, Side, TimeInForce
 from workstation.client.backoff import Backoff
-from workstation.client.channels import SequenceTracker, Verdict, channel_name
+from workstation.client.channels import SequenceTracker, Verdict, channel_name, parse_data
 from workstation.client.errors import (
     ApiError,
     ClientError,
@@ -47,8 +47,11 @@ log = logging.getLogger(__name__)
 
 DEFAULT_HEARTBEAT_SECONDS = 10.0
 MISSED_HEARTBEATS = 3  # silence for this many intervals means the connection is dead
-# Auth refusals a reconnect cannot fix: retrying would only hammer the server.
-FATAL_AUTH_CODES = frozenset({"invalid_token", "unauthorized", "forbidden", "account_disabled"})
+# Auth refusals a later reconnect may get past; any other refusal (bad or revoked token or
+# key, disabled account) closes the stream, since retrying would only hammer the server.
+TRANSIENT_AUTH_CODES = frozenset(
+    {"starting", "unavailable", "shutting_down", "rate_limited", "internal_error"}
+)
 
 
 class ConnectionState(StrEnum):
@@ -63,7 +66,12 @@ class StreamMessage:
     channel: str  # the server's channel name, e.g. "depth:RELIANCE:5"
     kind: Literal["snapshot", "update"]
     seq: int
-    data: Any  # JSON as sent: decimals are strings; parse with the protocol models
+    data: Any  # JSON as sent: decimals are strings; ``parsed()`` gives protocol models
+
+    def parsed(self) -> Any:
+        """``data`` as protocol models (see :func:`~workstation.client.channels.parse_data`):
+        e.g. a Quote, a Depth, an OrderOut update or the snapshot's list[OrderOut]."""
+        return parse_data(self.channel, self.kind, self.data)
 
 
 MessageCallback = Callable[[StreamMessage], None]
@@ -210,7 +218,8 @@ class StreamClient:
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._wake = asyncio.Event()
-        self.user: dict[str, Any] | None = None  # as the server authenticated us
+        # As the server authenticated us: user_id, account_id, role, scopes.
+        self.user: dict[str, Any] | None = None
         self.error: BaseException | None = None  # why the stream closed for good
         self.connections = 0  # successful connections so far (1 + reconnects)
         self.resyncs = 0  # resubscriptions after gaps or overflow
@@ -498,20 +507,23 @@ class StreamClient:
                     state.resyncing = False
                 self._fail_pending(ConnectionLost("the stream connection was lost"))
 
-    async def _receive(self, socket: ClientConnection, timeout: float) -> dict[str, Any]:
+    async def _receive(self, socket: ClientConnection, timeout: float) -> list[dict[str, Any]]:
+        """The messages of the next frame: the server batches whatever is pending when its
+        writer wakes into one JSON array, and sends a lone message as an object."""
         async with asyncio.timeout(timeout):
             raw = await socket.recv()
-        message = json.loads(raw)
-        if not isinstance(message, dict):
-            raise websockets.InvalidMessage(f"expected a JSON object, got {raw!r:.100}")
-        return message
+        frame = json.loads(raw)
+        messages = frame if isinstance(frame, list) else [frame]
+        if not all(isinstance(message, dict) for message in messages):
+            raise websockets.InvalidMessage(f"expected JSON objects, got {raw!r:.100}")
+        return messages
 
     async def _handshake(self, socket: ClientConnection) -> None:
-        welcome = await self._receive(socket, self.open_timeout)
-        if welcome.get("type") == "welcome":
-            self._heartbeat_seconds = float(
-                welcome.get("heartbeat_seconds") or DEFAULT_HEARTBEAT_SECONDS
-            )
+        for message in await self._receive(socket, self.open_timeout):
+            if message.get("type") == "welcome":
+                self._heartbeat_seconds = float(
+                    message.get("heartbeat_seconds") or DEFAULT_HEARTBEAT_SECONDS
+                )
         await self._authenticate(socket)
         self._outbox = asyncio.Queue()
         # No await between going live and queueing every wanted channel, so a subscribe()
@@ -531,21 +543,23 @@ class StreamClient:
             if credentials is None:
                 return  # anonymous: public channels only
             await socket.send(json.dumps({"op": "auth", **credentials}))
-            while True:
-                reply = await self._receive(socket, self.open_timeout)
-                kind = reply.get("type")
-                if kind == "authenticated":
-                    self.user = reply.get("user")
-                    return
-                if kind == "error":
-                    break
-                # heartbeats and the like may precede the answer
+            reply = await self._auth_reply(socket)
+            if reply.get("type") == "authenticated":
+                self.user = _principal_of(reply)
+                return
             error = ApiError.from_detail(401, reply.get("error"))
             if error.code == "token_expired" and attempt == 0 and client.tokens is not None:
                 continue  # the clock raced the expiry: refresh once and retry
-            if error.code in FATAL_AUTH_CODES or error.code == "token_expired":
-                raise _FatalStreamError(error)
-            raise TransportError(f"authentication refused: {error}")
+            if error.code in TRANSIENT_AUTH_CODES:
+                raise TransportError(f"authentication failed for now: {error}")
+            raise _FatalStreamError(error)
+
+    async def _auth_reply(self, socket: ClientConnection) -> dict[str, Any]:
+        async with asyncio.timeout(self.open_timeout):
+            while True:  # heartbeats and the like may come first
+                for message in await self._receive(socket, self.open_timeout):
+                    if message.get("type") in ("authenticated", "error"):
+                        return message
 
     @staticmethod
     async def _credentials(client: ExchangeClient, force_refresh: bool) -> dict[str, str] | None:
@@ -577,13 +591,14 @@ class StreamClient:
                     writer.result()
                     return
                 try:
-                    message = await self._receive(socket, dead_after)
+                    messages = await self._receive(socket, dead_after)
                 except TimeoutError:
                     log.warning("no traffic on the stream for %.0f s; reconnecting", dead_after)
                     # A dead peer will not answer a close handshake: drop the socket.
                     socket.transport.abort()
                     return
-                self._dispatch(message)
+                for message in messages:
+                    self._dispatch(message)
         finally:
             for task in (writer, pinger):
                 task.cancel()
@@ -619,7 +634,7 @@ class StreamClient:
             if name is not None and isinstance(server_name, str) and server_name != name:
                 self._aliases[server_name] = name
         elif kind == "authenticated":
-            self.user = message.get("user")
+            self.user = _principal_of(message)
         # heartbeat, pong, unsubscribed, welcome: receiving them is the point (liveness)
 
     def _on_data(self, kind: Literal["snapshot", "update"], message: dict[str, Any]) -> None:
@@ -661,6 +676,10 @@ class StreamClient:
             return
         for subscription in state.subscribers:
             subscription._finish(error)
+
+
+def _principal_of(message: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in message.items() if key not in ("type", "id")}
 
 
 class _FatalStreamError(Exception):
