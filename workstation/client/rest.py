@@ -34,11 +34,13 @@ from exchange_server.protocol import (
     CancelAllResult,
     CandleSeries,
     Depth,
+    EmbeddedLoginRequest,
     Fill,
     FundsRequest,
     Health,
     InstrumentOut,
     LedgerEntry,
+    LoginAttemptOut,
     LoginRequest,
     MarketCalendar,
     MarketStatus,
@@ -57,6 +59,7 @@ from exchange_server.protocol import (
     RecoveryCodes,
     RefreshRequest,
     RegisterRequest,
+    ResendVerificationRequest,
     Role,
     Scope,
     Side,
@@ -382,9 +385,15 @@ class ExchangeClient:
         )
         return UserOut.model_validate(response.json())
 
-    async def verify_email(self, token: str) -> None:
+    async def verify_email(self, token: str) -> UserOut:
+        """Confirm an e-mail address with the token from the mailed link."""
         body = _body(VerifyEmailRequest(token=token))
-        await self._send("POST", "/auth/verify-email", body=body, authenticated=False)
+        response = await self._send("POST", "/auth/verify-email", body=body, authenticated=False)
+        return UserOut.model_validate(response.json())
+
+    async def resend_verification(self, email: str) -> None:
+        body = _body(ResendVerificationRequest(email=email))
+        await self._send("POST", "/auth/resend-verification", body=body, authenticated=False)
 
     async def login(
         self,
@@ -404,9 +413,8 @@ class ExchangeClient:
 
     async def login_embedded(self, secret: str) -> TokenPair:
         """Sign in to an embedded server as its paper user with the one-time secret."""
-        response = await self._send(
-            "POST", "/auth/embedded", body={"secret": secret}, authenticated=False
-        )
+        body = _body(EmbeddedLoginRequest(secret=secret))
+        response = await self._send("POST", "/auth/embedded", body=body, authenticated=False)
         tokens = TokenPair.model_validate(response.json())
         self.use_tokens(tokens)
         return tokens
@@ -456,6 +464,11 @@ class ExchangeClient:
     async def disable_totp(self, password: str, code: str) -> None:
         body = _body(TotpDisableRequest(password=password, code=code))
         await self._send("POST", "/auth/2fa/disable", body=body)
+
+    async def regenerate_recovery_codes(self, code: str) -> RecoveryCodes:
+        """New recovery codes (shown once); the previous ones stop working."""
+        body = _body(TotpConfirmRequest(code=code))
+        return await self._model(RecoveryCodes, "POST", "/auth/2fa/recovery-codes", body)
 
     async def api_keys(self) -> list[ApiKeyOut]:
         return await self._models(ApiKeyOut, "/auth/api-keys")
@@ -660,10 +673,34 @@ class ExchangeClient:
         await self._send("DELETE", f"/preferences/{quote(key, safe='')}")
 
     # -- administration -------------------------------------------------------------------
-    async def admin_users(self, **filters: Any) -> list[UserOut]:
-        data = await self._get("/admin/users", **filters)
-        items = data["items"] if isinstance(data, dict) and "items" in data else data
-        return TypeAdapter(list[UserOut]).validate_python(items)
+    async def admin_users(
+        self,
+        search: str | None = None,
+        *,
+        role: Role | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> Page[UserOut]:
+        """Users by id (brokers and admins); ``search`` matches e-mail or display name."""
+        return await self._page(
+            UserOut, "/admin/users", search=search, role=role, cursor=cursor, limit=limit
+        )
+
+    def iter_admin_users(
+        self, search: str | None = None, *, role: Role | None = None
+    ) -> AsyncIterator[UserOut]:
+        return self._pages(lambda cursor: self.admin_users(search, role=role, cursor=cursor))
+
+    async def admin_user(self, user_id: int) -> UserOut:
+        return await self._model(UserOut, "GET", f"/admin/users/{int(user_id)}")
+
+    async def admin_login_attempts(
+        self, email: str | None = None, *, limit: int | None = None
+    ) -> list[LoginAttemptOut]:
+        """Sign-in attempts, newest first, optionally of one e-mail address."""
+        return await self._models(
+            LoginAttemptOut, "/admin/login-attempts", email=email, limit=limit
+        )
 
     async def admin_update_user(
         self,

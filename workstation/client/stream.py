@@ -322,6 +322,8 @@ class StreamClient:
         symbol, a private channel without credentials) ends the subscription: iterating it
         raises the ApiError."""
         name = channel_name(channel, symbol, levels)
+        if self._closing:
+            raise StreamClosed("the stream was closed")
         subscription = Subscription(self, name, callback, self.max_pending)
         state = self._channels.get(name)
         if state is None:
