@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from workstation.client.errors import ApiError
-from workstation.client.rest import (
+from workstation.client.wire import (
     order_request,
     parse_retry_after,
     to_decimal,

@@ -22,7 +22,7 @@ from workstation.client.errors import (
     StreamError,
     TransportError,
 )
-from workstation.client.rest import ExchangeClient, new_client_order_id, websocket_url
+from workstation.client.rest import ExchangeClient
 from workstation.client.stream import (
     ConnectionState,
     MarketStream,
@@ -30,6 +30,7 @@ from workstation.client.stream import (
     StreamMessage,
     Subscription,
 )
+from workstation.client.wire import new_client_order_id, websocket_url
 
 __all__ = [
     "ApiError",

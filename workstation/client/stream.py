@@ -38,7 +38,7 @@ from workstation.client.errors import (
     StreamClosed,
     TransportError,
 )
-from workstation.client.rest import Number, modify_request, order_request
+from workstation.client.wire import Number, modify_request, order_request
 
 if TYPE_CHECKING:
     from workstation.client.rest import ExchangeClient
@@ -468,6 +468,7 @@ class StreamClient:
             except asyncio.CancelledError:
                 raise
             except _FatalStreamError as fatal:
+                self._closing = True
                 self.error = fatal.error
                 log.warning("stream closed for good: %s", fatal.error)
                 self._shutdown(fatal.error)
