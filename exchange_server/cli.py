@@ -6,13 +6,17 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 import time
+from pathlib import Path
 
+from exchange_server.api.settings import ServerSettings, load_settings
 from exchange_server.engine.journal import Durability
 from exchange_server.storage.database import (
     create_database_engine,
+    default_data_dir,
     default_database_url,
     migrate,
 )
@@ -43,6 +47,34 @@ def main(argv: list[str] | None = None) -> int:
         "--durability", choices=[d.value for d in Durability], default=Durability.FSYNC.value
     )
 
+    serve = commands.add_parser("serve", help="run the exchange server (REST + WebSocket API)")
+    serve.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default 8000; 0: any free)")
+    serve.add_argument("--data-dir", type=Path, default=None, help="mail outbox and files")
+    serve.add_argument("--config", type=Path, default=None, help="TOML settings file")
+    serve.add_argument("--tls-cert", default=None, help="TLS certificate (PEM)")
+    serve.add_argument("--tls-key", default=None, help="TLS private key (PEM)")
+    serve.add_argument(
+        "--cors-origin", action="append", default=None, help="allowed browser origin (repeat)"
+    )
+    serve.add_argument(
+        "--demo-market", action="store_true", help="list the demo market and run its order flow"
+    )
+    serve.add_argument(
+        "--embedded",
+        action="store_true",
+        help="child of a workstation: announce the address on stdout, exit when stdin closes",
+    )
+
+    admin = commands.add_parser("create-admin", help="create an administrator account")
+    admin.add_argument("email")
+    admin.add_argument(
+        "--password-env",
+        default="EXCHANGE_ADMIN_PASSWORD",
+        help="environment variable holding the password (default EXCHANGE_ADMIN_PASSWORD; "
+        "prompted for when unset)",
+    )
+
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -57,10 +89,81 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "verify-journal":
         return verify(url)
+    if args.command == "serve":
+        return serve_api(url, args)
+    if args.command == "create-admin":
+        return create_admin(url, args.email, args.password_env)
     if args.command == "demo":
         return asyncio.run(demo_market(url, args.seconds, args.seed, args.rate, args.durability))
     parser.error(f"unknown command {args.command}")
     return 2
+
+
+def server_settings(url: str, args: argparse.Namespace) -> ServerSettings:
+    """Defaults, then the config file and ``EXCHANGE_*`` variables, then the arguments."""
+    settings = load_settings(
+        ServerSettings(database_url=url, data_dir=default_data_dir()),
+        args.config if getattr(args, "config", None) else None,
+    )
+    settings.database_url = url
+    explicit = {
+        "host": getattr(args, "host", None),
+        "port": getattr(args, "port", None),
+        "data_dir": getattr(args, "data_dir", None),
+        "tls_certfile": getattr(args, "tls_cert", None),
+        "tls_keyfile": getattr(args, "tls_key", None),
+        "cors_origins": getattr(args, "cors_origin", None),
+    }
+    for name, value in explicit.items():
+        if value is not None:
+            setattr(settings, name, value)
+    if getattr(args, "demo_market", False):
+        settings.demo_market = True
+    return settings
+
+
+def serve_api(url: str, args: argparse.Namespace) -> int:
+    from exchange_server.serve import run_server
+
+    try:
+        settings = server_settings(url, args)
+    except (OSError, ValueError, KeyError) as problem:
+        print(f"exchange-server: bad settings: {problem}", file=sys.stderr)
+        return 2
+    if bool(settings.tls_certfile) != bool(settings.tls_keyfile):
+        print("exchange-server: give both --tls-cert and --tls-key", file=sys.stderr)
+        return 2
+    if args.embedded and not settings.embedded_secret:
+        print("exchange-server: --embedded needs EXCHANGE_EMBEDDED_SECRET", file=sys.stderr)
+        return 2
+    return run_server(settings, watch_stdin=args.embedded)
+
+
+def create_admin(url: str, email: str, password_env: str) -> int:
+    import getpass
+
+    from exchange_server.api.context import ServerContext
+    from exchange_server.api.errors import ApiError
+
+    password = os.environ.get(password_env) or getpass.getpass(f"password for {email}: ")
+    settings = server_settings(url, argparse.Namespace())
+
+    async def create() -> int:
+        context = ServerContext(settings)  # the server's parts, without HTTP
+        await context.start()
+        try:
+            user = await context.auth.create_user(
+                email, password, role="admin", verified=True, display_name="Administrator"
+            )
+        except ApiError as refused:
+            print(f"exchange-server: {refused.message} ({refused.code})", file=sys.stderr)
+            return 1
+        finally:
+            await context.stop()
+        print(f"administrator {user.email} created (user {user.user_id})")
+        return 0
+
+    return asyncio.run(create())
 
 
 def verify(url: str) -> int:

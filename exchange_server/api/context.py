@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from exchange_server.api.errors import ApiError
 from exchange_server.api.metrics import Metrics
+from exchange_server.api.ratelimit import TokenBuckets
 from exchange_server.api.settings import ServerSettings
 from exchange_server.api.stream import StreamHub
 from exchange_server.backoffice.auth import AuthService
@@ -44,6 +45,7 @@ class ServerContext:
             EngineSettings(settings.database_url, durability=settings.durability), clock=clock
         )
         self.metrics = Metrics()
+        self.user_buckets = TokenBuckets(settings.user_rate)
         self.backoffice_engine: Engine | None = None
         self._market: MarketState | None = None
         self._auth: AuthService | None = None
@@ -51,6 +53,7 @@ class ServerContext:
         self._background: list[asyncio.Task[None]] = []
         self.ready = False
         self.draining = False
+        self.committed_seq = 0  # the last journal sequence committed and published
 
     # -- parts (available once started) -----------------------------------------------
     @property
@@ -79,12 +82,15 @@ class ServerContext:
         try:
             sequencer = self.service.sequencer
             self._market = MarketState(sequencer.exchange)
+            self.committed_seq = sequencer.seq
             self._hub = StreamHub(self._market, settings, self.metrics)
             sequencer.add_listener(self._on_commit)
             backoffice_url = sibling_database_url(settings.database_url, "backoffice")
             engine = self.backoffice_engine = create_database_engine(backoffice_url)
             await asyncio.to_thread(migrate, engine)
             self._auth = AuthService(engine, settings, self.open_account)
+            if settings.embedded_secret:
+                await self._auth.provision_paper_user()
             await self._hub.start()
             if settings.demo_market:
                 from exchange_server.marketdata.random_flow import run_random_flow
@@ -99,25 +105,31 @@ class ServerContext:
             raise
         self.ready = True
 
-    async def stop(self) -> None:
-        """Drain: refuse new work, stop background flows, finish and commit what is in
-        flight, then close every stream with a reason."""
+    async def begin_drain(self, reason: str) -> None:
+        """Refuse new commands at once and close every stream with ``reason``; commands in
+        flight still finish and commit (in ``stop``)."""
         self.ready = False
         self.draining = True
+        if self._hub is not None:
+            await self._hub.stop(reason)
+
+    async def stop(self) -> None:
+        """Drain: refuse new work, stop background flows, close streams, then finish and
+        commit what is in flight."""
+        await self.begin_drain("server shutting down")
         for task in self._background:
             task.cancel()
         for task in self._background:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._background = []
-        if self._hub is not None:
-            await self._hub.stop("server shutting down")
         await self.service.stop()
         if self.backoffice_engine is not None:
             self.backoffice_engine.dispose()
             self.backoffice_engine = None
 
     def _on_commit(self, batch: list[Committed]) -> None:
+        self.committed_seq = batch[-1].seq
         changes = self.market.apply(batch)
         self.metrics.observe_commit(batch)
         self.metrics.journal_commit.observe(self.service.sequencer.stats.last_commit_seconds)

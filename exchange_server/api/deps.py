@@ -71,6 +71,7 @@ async def current_principal(request: Request) -> Principal:
             "sign in: send a bearer access token or an X-API-Key header",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    get_context(request).user_buckets.check(principal.user_id, "user")
     return principal
 
 

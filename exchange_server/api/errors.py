@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -40,11 +41,15 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, A
     return {"error": {"code": code, "message": message, "field": field}}
 
 
-def error_response(error: ApiError) -> ORJSONResponse:
-    return ORJSONResponse(
-        error_body(error.code, error.message, error.field),
-        status_code=error.status,
-        headers=error.headers,
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(body), status_code=status, headers=headers, media_type="application/json"
+    )
+
+
+def error_response(error: ApiError) -> Response:
+    return json_response(
+        error_body(error.code, error.message, error.field), error.status, error.headers
     )
 
 
@@ -86,28 +91,26 @@ def describe_validation(exc: RequestValidationError) -> tuple[str, str, str | No
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def on_api_error(request: Request, exc: ApiError) -> ORJSONResponse:
+    async def on_api_error(request: Request, exc: ApiError) -> Response:
         return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def on_validation_error(request: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def on_validation_error(request: Request, exc: RequestValidationError) -> Response:
         code, message, field = describe_validation(exc)
         status = 400 if code == "malformed_json" else 422
-        return ORJSONResponse(error_body(code, message, field), status_code=status)
+        return json_response(error_body(code, message, field), status)
 
     @app.exception_handler(StarletteHTTPException)
-    async def on_http_error(request: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = HTTP_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-        return ORJSONResponse(
-            error_body(code, message), status_code=exc.status_code, headers=exc.headers
-        )
+        headers = dict(exc.headers) if exc.headers else None
+        return json_response(error_body(code, message), exc.status_code, headers)
 
     @app.exception_handler(Exception)
-    async def on_unexpected(request: Request, exc: Exception) -> ORJSONResponse:
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
         # A defect: logged in full for the operator, reported without internals.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return ORJSONResponse(
-            error_body("internal_error", "the server failed to handle this request"),
-            status_code=500,
+        return json_response(
+            error_body("internal_error", "the server failed to handle this request"), 500
         )

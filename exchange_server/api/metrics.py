@@ -53,6 +53,12 @@ class Metrics:
             ["status"],
             registry=registry,
         )
+        self.http_latency = Histogram(
+            "exchange_http_request_seconds",
+            "HTTP request handling time",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
         self.ws_connections = Gauge(
             "exchange_ws_connections", "Open WebSocket connections", registry=registry
         )

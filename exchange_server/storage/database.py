@@ -22,6 +22,7 @@ from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, 
 
 APP_NAME = "trading-workstation"
 DATABASE_URL_ENV = "EXCHANGE_DATABASE_URL"
+DATA_DIR_ENV = "EXCHANGE_DATA_DIR"
 MIGRATIONS_PATH = Path(__file__).resolve().parent / "migrations"
 
 # Pass as ``connection.execution_options(**WRITE_TRANSACTION)`` to take SQLite's write lock
@@ -37,13 +38,20 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 _MIGRATION_LOCK_KEY = zlib.crc32(b"exchange_server.storage.migrate")
 
 
+def default_data_dir() -> Path:
+    """Where the application keeps its files: ``EXCHANGE_DATA_DIR`` or the user data dir."""
+    configured = os.environ.get(DATA_DIR_ENV, "").strip()
+    data_dir = Path(configured) if configured else Path(platformdirs.user_data_dir(APP_NAME))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return data_dir
+
+
 def default_database_url() -> str:
-    """``EXCHANGE_DATABASE_URL`` if set, else ``exchange.db`` in the user's data directory."""
+    """``EXCHANGE_DATABASE_URL`` if set, else ``exchange.db`` in the data directory."""
     configured = os.environ.get(DATABASE_URL_ENV, "").strip()
     if configured:
         return configured
-    data_dir = Path(platformdirs.user_data_dir(APP_NAME))
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = default_data_dir()
     return URL.create("sqlite+pysqlite", database=str(data_dir / "exchange.db")).render_as_string()
 
 
