@@ -400,6 +400,13 @@ class FundsRequest(BaseModel):
     reference: Annotated[str, StringConstraints(max_length=200)] = ""
 
 
+class PaperResetRequest(BaseModel):
+    """Starting cash for the reset paper account; omitted: the server's configured amount."""
+
+    model_config = STRICT
+    cash: WireDecimal | None = None
+
+
 class UserUpdate(BaseModel):
     model_config = STRICT
     role: Role | None = None

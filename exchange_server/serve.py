@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 import threading
+from types import FrameType
 from typing import Any
 
 import orjson
@@ -40,6 +41,11 @@ class ExchangeServer(uvicorn.Server):
         if self.announce:
             print(READY_PREFIX + orjson.dumps(address).decode(), flush=True)
 
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        # uvicorn re-raises the signal after shutting down; a drained stop is a clean exit.
+        self._captured_signals.clear()
+
     async def shutdown(self, sockets: Any = None) -> None:
         await self.context.begin_drain("server shutting down")
         await super().shutdown(sockets)
@@ -71,9 +77,12 @@ def run_server(settings: ServerSettings, watch_stdin: bool = False) -> int:
 def _exit_when_stdin_closes(server: ExchangeServer) -> None:
     """The parent holds our stdin open for as long as it lives; end of file means it has
     exited or crashed, and an embedded exchange must not outlive its workstation."""
+    # os.read on the descriptor, not sys.stdin: a daemon thread blocked inside the buffered
+    # reader holds its lock and aborts interpreter shutdown.
+    descriptor = sys.stdin.fileno()
     try:
-        while sys.stdin.buffer.read(4096):
+        while os.read(descriptor, 4096):
             pass
-    except (OSError, ValueError):
+    except OSError:
         pass
     server.should_exit = True

@@ -22,6 +22,7 @@ from exchange_server.api.routes import (
     auth,
     health,
     market,
+    paper,
     trading,
     user,
 )
@@ -50,7 +51,7 @@ def create_app(settings: ServerSettings, clock: Clock | None = None) -> FastAPI:
     )
     app.state.context = context
     install_error_handlers(app)
-    for module in (auth, admin_users, market, trading, user, admin_market, health):
+    for module in (auth, admin_users, market, trading, user, paper, admin_market, health):
         app.include_router(module.router)
     app.include_router(ws.router)
     # Outermost first: limits are checked before anything reads the body.

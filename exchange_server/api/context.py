@@ -30,6 +30,7 @@ from exchange_server.engine.sequencer import (
     SequencerStopped,
 )
 from exchange_server.marketdata.market_state import MarketState
+from exchange_server.marketdata.random_flow import run_random_flow, set_up_demo_market
 from exchange_server.server import EngineSettings, ExchangeService, sibling_database_url
 from exchange_server.storage.database import create_database_engine, migrate
 
@@ -89,12 +90,14 @@ class ServerContext:
             engine = self.backoffice_engine = create_database_engine(backoffice_url)
             await asyncio.to_thread(migrate, engine)
             self._auth = AuthService(engine, settings, self.open_account)
+            await self._hub.start()
+            if settings.demo_market or settings.embedded_secret:
+                # The embedded exchange is always the demo market (its paper cash is in the
+                # market's currency); the bots trade in it when ``demo_market`` is on.
+                await set_up_demo_market(self.service)
             if settings.embedded_secret:
                 await self._auth.provision_paper_user()
-            await self._hub.start()
             if settings.demo_market:
-                from exchange_server.marketdata.random_flow import run_random_flow
-
                 self._background.append(
                     asyncio.create_task(
                         run_random_flow(self.service, 7, settings.demo_rate), name="demo-market"
@@ -159,4 +162,7 @@ class ServerContext:
             raise ApiError(503, "account_not_opened", rejected[0].message)
         if paper_cash and not rejected:
             amount = cash_from_decimal(self.settings.paper_cash)
-            await self.submit(Deposit(account_id, PAPER_CURRENCY, amount, "paper cash"))
+            ack = await self.submit(Deposit(account_id, PAPER_CURRENCY, amount, "paper cash"))
+            for event in ack.events:
+                if isinstance(event, CommandRejected):
+                    raise ApiError(503, "paper_cash_not_deposited", event.message)

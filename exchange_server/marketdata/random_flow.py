@@ -78,13 +78,19 @@ def setup_commands(listed: set[str], accounts: set[int]) -> list[Command]:
     return commands
 
 
+async def set_up_demo_market(service: ExchangeService) -> None:
+    """List the demo instruments and open the bots' accounts, if not done before."""
+    exchange = service.sequencer.exchange
+    for command in setup_commands(set(exchange.instruments), set(exchange.self_trade_prevention)):
+        await service.execute(command)
+
+
 async def run_random_flow(
     service: ExchangeService, seed: int = 7, orders_per_second: int = 200
 ) -> None:
     """Send orders until cancelled."""
     exchange = service.sequencer.exchange
-    for command in setup_commands(set(exchange.instruments), set(exchange.self_trade_prevention)):
-        await service.execute(command)
+    await set_up_demo_market(service)
     rng = random.Random(seed)
     fair = {
         listing.symbol: exchange.last_price.get(listing.symbol, listing.last_close)

@@ -15,7 +15,7 @@ from exchange_server.api.errors import ApiError
 from exchange_server.api.orders import instrument_for, refusal, units
 from exchange_server.domain.commands import Adjust, Deposit, SetTradingStatus, Withdraw
 from exchange_server.domain.enums import TradingStatus
-from exchange_server.domain.events import BalanceChanged, CommandRejected
+from exchange_server.domain.events import BalanceChanged, CommandRejected, Event
 from exchange_server.domain.instruments import CASH_DECIMALS
 from exchange_server.protocol import (
     API_PREFIX,
@@ -26,6 +26,16 @@ from exchange_server.protocol import (
 )
 
 router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"])
+
+
+def first_refusal(events: list[Event], account_id: int = 0) -> None:
+    """Raise the command's refusal, if the engine refused it."""
+    for event in events:
+        if type(event) is CommandRejected:
+            if event.reason == "unknown_account":
+                raise ApiError(404, "unknown_account", f"no account {account_id}", "account_id")
+            raise refusal(event)
+
 
 AccountId = Annotated[int, Path(ge=1, le=2**62)]
 FundsAction = Literal["deposit", "withdraw", "adjust"]
@@ -51,11 +61,7 @@ async def move_funds(
     else:
         command = Adjust(account_id, asset, -amount if negative else amount, reference)
     ack = await context.submit(command)
-    for event in ack.events:
-        if type(event) is CommandRejected:
-            if event.reason == "unknown_account":
-                raise ApiError(404, "unknown_account", f"no account {account_id}", "account_id")
-            raise refusal(event)
+    first_refusal(ack.events, account_id)
     for event in ack.events:
         if type(event) is BalanceChanged and event.account == account_id:
             return asset_balance(context.market, event.asset, event.balance, event.reserved)
@@ -75,7 +81,5 @@ async def set_trading_status(
     ack = await context.submit(
         SetTradingStatus(instrument.symbol, TradingStatus(body.status), reason)
     )
-    for event in ack.events:
-        if type(event) is CommandRejected:
-            raise refusal(event)
+    first_refusal(ack.events)
     return instrument_out(context.market.instruments[instrument.symbol])
