@@ -28,7 +28,7 @@ $(NATIVE): $(STAMP) $(DOMAIN_SOURCES) build_native.py
 native: $(NATIVE)
 
 run: $(NATIVE)
-	$(BIN)/exchange-server demo
+	$(BIN)/exchange-server serve --demo-market
 
 test: lint typecheck pytest
 
