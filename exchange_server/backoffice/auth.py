@@ -22,24 +22,29 @@ from sqlalchemy.orm import Session
 from exchange_server.api.deps import Principal
 from exchange_server.api.errors import ApiError
 from exchange_server.api.settings import ServerSettings
-from exchange_server.backoffice import totp
 from exchange_server.backoffice.admin import UserAdministration
-from exchange_server.backoffice.api_keys import (
-    MAX_KEYS_PER_USER,
-    ApiKeyCache,
-    new_api_key,
-    normalise_scopes,
-    scopes_from_text,
-    scopes_to_text,
-    split_api_key,
-)
+from exchange_server.backoffice.api_keys import ApiKeys
 from exchange_server.backoffice.mailer import Mailer, OutboxMailer, sender_address
 from exchange_server.backoffice.passwords import (
     PasswordHasher,
     password_problem,
     unusable_password_hash,
 )
-from exchange_server.backoffice.store import Store, normalise_email, rowcount, user_out
+from exchange_server.backoffice.refusals import (
+    account_disabled,
+    account_locked,
+    email_taken,
+    invalid_credentials,
+    invalid_refresh_token,
+    weak_password,
+)
+from exchange_server.backoffice.store import (
+    Store,
+    existing_user,
+    normalise_email,
+    rowcount,
+    user_out,
+)
 from exchange_server.backoffice.tokens import (
     AccessClaims,
     AccessTokens,
@@ -49,19 +54,11 @@ from exchange_server.backoffice.tokens import (
     new_refresh_token,
     sha256_hex,
 )
-from exchange_server.protocol import (
-    ApiKeyCreated,
-    ApiKeyOut,
-    RecoveryCodes,
-    TokenPair,
-    TotpEnrolment,
-    UserOut,
-)
+from exchange_server.backoffice.two_factor import TwoFactor
+from exchange_server.protocol import TokenPair, UserOut
 from exchange_server.storage.models import (
-    ApiKeyRow,
     LoginAttemptRow,
     OneTimeTokenRow,
-    RecoveryCodeRow,
     RefreshTokenRow,
     UserRow,
     utc_now,
@@ -77,24 +74,6 @@ ONE_TIME_TOKEN_LIFETIME = {VERIFY_EMAIL: timedelta(days=2), RESET_PASSWORD: time
 COUNTED_FAILURES = ("bad_password", "bad_otp", "bad_recovery_code", "bad_current_password")
 
 OpenAccount = Callable[[int, bool], Awaitable[None]]
-
-
-def invalid_credentials() -> ApiError:
-    return ApiError(401, "invalid_credentials", "wrong e-mail address or password")
-
-
-def weak_password(problem: str, field: str) -> ApiError:
-    return ApiError(422, "weak_password", problem, field=field)
-
-
-def account_locked(until: datetime) -> ApiError:
-    seconds = max(1, math.ceil((until - utc_now()).total_seconds()))
-    return ApiError(
-        423,
-        "account_locked",
-        f"too many failed sign-ins: try again in {seconds} seconds or reset your password",
-        headers={"Retry-After": str(seconds)},
-    )
 
 
 class AuthService:
@@ -114,10 +93,9 @@ class AuthService:
         self.passwords = PasswordHasher(settings.password_hashing)
         self.access_tokens = AccessTokens(settings.secret_key, settings.access_token_seconds)
         self.revocations = Revocations(settings.access_token_seconds)
-        self.api_keys = ApiKeyCache()
+        self.keys = ApiKeys(self.store)
+        self.two_factor = TwoFactor(self.store, self.passwords)
         self.admin = UserAdministration(self)
-        # The last TOTP time step accepted per user: an observed code cannot be replayed.
-        self._totp_last_step: dict[int, int] = {}
         self._embedded_secret_used = False
         self._restore_revocations()
 
@@ -155,42 +133,7 @@ class AuthService:
         return Principal(claims.user_id, claims.account_id, claims.role)
 
     async def principal_from_api_key(self, api_key: str) -> Principal:
-        parts = split_api_key(api_key)
-        if parts is None:
-            raise _invalid_api_key()
-        key_id, secret = parts
-        principal = self.api_keys.get(key_id, secret)
-        if principal is None:
-            principal = await self._verify_api_key(key_id, secret)
-        if self.api_keys.should_record_use(key_id):
-            await self.store.write(_record_key_use(key_id))
-        return principal
-
-    async def _verify_api_key(self, key_id: str, secret: str) -> Principal:
-        def work(session: Session) -> tuple[ApiKeyRow, UserRow] | None:
-            key = session.get(ApiKeyRow, key_id)
-            user = session.get(UserRow, key.user_id) if key is not None else None
-            return (key, user) if key is not None and user is not None else None
-
-        found = await self.store.read(work)
-        if found is None:
-            raise _invalid_api_key()
-        key, user = found
-        if key.revoked_at is not None or not hmac.compare_digest(
-            key.secret_hash, sha256_hex(secret)
-        ):
-            raise _invalid_api_key()
-        if not user.is_active:
-            raise _account_disabled()
-        principal = Principal(
-            user.user_id,
-            user.account_id,
-            user.role,
-            frozenset(scopes_from_text(key.scopes)),
-            key.key_id,
-        )
-        self.api_keys.put(key_id, key.secret_hash, principal)
-        return principal
+        return await self.keys.principal(api_key)
 
     # -- registration and e-mail verification ------------------------------------------
     async def register(self, email: str, password: str, display_name: str = "") -> UserOut:
@@ -248,7 +191,7 @@ class AuthService:
         if problem:
             raise weak_password(problem, "password")
         if await self.store.read(lambda s: _user_by_email(s, email)) is not None:
-            raise _email_taken()
+            raise email_taken()
         password_hash = await asyncio.to_thread(self.passwords.hash, password)
         row = await self._insert_user(email, password_hash, role, verified, display_name, paper)
         try:
@@ -296,7 +239,7 @@ class AuthService:
         try:
             return await self.store.write(work)
         except IntegrityError:
-            raise _email_taken() from None
+            raise email_taken() from None
 
     async def _send_verification(self, user_id: int, email: str) -> None:
         token = await self.store.write(_new_one_time_token(user_id, VERIFY_EMAIL))
@@ -361,7 +304,7 @@ class AuthService:
         # Status is told only to someone who knows the password.
         if not user.is_active:
             await self._record_attempt(email, user.user_id, ip, "disabled")
-            raise _account_disabled()
+            raise account_disabled()
         if self.settings.require_email_verification and not user.email_verified:
             await self._record_attempt(email, user.user_id, ip, "email_not_verified")
             raise ApiError(
@@ -391,7 +334,7 @@ class AuthService:
                 "otp",
             )
         if otp is not None:
-            if not self._accept_totp(user.user_id, user.totp_secret, otp):
+            if not self.two_factor.accept(user.user_id, user.totp_secret, otp):
                 await self._fail(
                     user,
                     ip,
@@ -400,9 +343,7 @@ class AuthService:
                 )
             return
         assert recovery_code is not None
-        code_hash = totp.recovery_code_hash(user.user_id, recovery_code)
-        used = await self.store.write(_use_recovery_code(user.user_id, code_hash))
-        if not used:
+        if not await self.two_factor.use_recovery_code(user.user_id, recovery_code):
             await self._fail(
                 user,
                 ip,
@@ -414,13 +355,6 @@ class AuthService:
                     "recovery_code",
                 ),
             )
-
-    def _accept_totp(self, user_id: int, secret: str, code: str) -> bool:
-        step = totp.matching_step(secret, code) if secret else None
-        if step is None or step <= self._totp_last_step.get(user_id, -1):
-            return False
-        self._totp_last_step[user_id] = step
-        return True
 
     async def _record_attempt(self, email: str, user_id: int, ip: str, reason: str) -> None:
         def work(session: Session) -> None:
@@ -474,7 +408,7 @@ class AuthService:
             if user is None:
                 return ApiError(404, "user_not_found", "no such user")
             if not user.is_active:
-                return _account_disabled()
+                return account_disabled()
             if successful_login is not None:
                 email, ip = successful_login
                 session.add(_attempt(email, user_id, ip, True, ""))
@@ -526,7 +460,7 @@ class AuthService:
                 select(RefreshTokenRow).where(RefreshTokenRow.token_hash == token_hash)
             )
             if row is None:
-                return _invalid_refresh_token()
+                return invalid_refresh_token()
             if not claimed:
                 if row.revoked_at is None and row.used_at is not None:
                     # A token that was already exchanged is presented again: one of the two
@@ -539,11 +473,11 @@ class AuthService:
                         "this refresh token was already used; the session has been ended "
                         "for safety: sign in again",
                     )
-                return _invalid_refresh_token()
+                return invalid_refresh_token()
             user = session.get(UserRow, row.user_id)
             if user is None or not user.is_active:
                 _revoke_refresh_tokens(session, RefreshTokenRow.family == row.family)
-                return _account_disabled()
+                return account_disabled()
             session.add(
                 _refresh_row(replacement, user.user_id, row.family, expires, client or row.client)
             )
@@ -582,7 +516,7 @@ class AuthService:
     async def end_sessions(self, user_id: int) -> None:
         """Every way ``user_id`` is signed in stops working now (deactivation, role change)."""
         await self.logout_all(user_id)
-        self.api_keys.forget_user(user_id)
+        self.keys.cache.forget_user(user_id)
 
     async def embedded_login(self, secret: str, client: str = "") -> TokenPair:
         """The workstation's own sign-in to the server it started: the one-time secret it
@@ -613,7 +547,7 @@ class AuthService:
         self, user_id: int, current_password: str, new_password: str, keep_session: str = ""
     ) -> None:
         """Set a new password; every other session and its access tokens end."""
-        user = await self._existing_user(user_id)
+        user = await existing_user(self.store, user_id)
         if user.locked_until is not None and user.locked_until > utc_now():
             raise account_locked(user.locked_until)
         if not await asyncio.to_thread(self.passwords.verify, user.password_hash, current_password):
@@ -709,158 +643,8 @@ class AuthService:
         await self.store.write(work)
         self.revocations.revoke_user(user.user_id)
 
-    async def _existing_user(self, user_id: int) -> UserRow:
-        user = await self.store.read(lambda s: s.get(UserRow, user_id))
-        if user is None:
-            raise invalid_token("this user no longer exists")
-        return user
-
-    # -- two-factor authentication ------------------------------------------------------------
-    async def begin_totp(self, user_id: int) -> TotpEnrolment:
-        """A new secret to scan; two-factor becomes active only once a code confirms it."""
-        user = await self._existing_user(user_id)
-        if user.totp_enabled:
-            raise ApiError(
-                409, "totp_already_enabled", "two-factor sign-in is already on: disable it first"
-            )
-        secret = totp.new_secret()
-
-        def work(session: Session) -> None:
-            row = session.get(UserRow, user_id)
-            assert row is not None
-            row.totp_secret = secret
-
-        await self.store.write(work)
-        return TotpEnrolment(
-            secret=secret, provisioning_uri=totp.provisioning_uri(secret, user.email)
-        )
-
-    async def confirm_totp(self, user_id: int, code: str) -> RecoveryCodes:
-        user = await self._existing_user(user_id)
-        if user.totp_enabled:
-            raise ApiError(409, "totp_already_enabled", "two-factor sign-in is already on")
-        if not user.totp_secret:
-            raise ApiError(409, "totp_not_enrolled", "start two-factor enrolment first")
-        self._require_totp(user, code)
-        codes = totp.new_recovery_codes()
-
-        def work(session: Session) -> None:
-            row = session.get(UserRow, user_id)
-            assert row is not None
-            row.totp_enabled = True
-            _replace_recovery_codes(session, user_id, codes)
-
-        await self.store.write(work)
-        return RecoveryCodes(codes=codes)
-
-    async def disable_totp(self, user_id: int, password: str, code: str) -> None:
-        user = await self._existing_user(user_id)
-        if not user.totp_enabled:
-            raise ApiError(409, "totp_not_enabled", "two-factor sign-in is not on")
-        if not await asyncio.to_thread(self.passwords.verify, user.password_hash, password):
-            raise ApiError(403, "wrong_password", "the password is wrong", "password")
-        self._require_totp(user, code)
-
-        def work(session: Session) -> None:
-            row = session.get(UserRow, user_id)
-            assert row is not None
-            row.totp_enabled = False
-            row.totp_secret = ""
-            session.execute(delete(RecoveryCodeRow).where(RecoveryCodeRow.user_id == user_id))
-
-        await self.store.write(work)
-
-    async def regenerate_recovery_codes(self, user_id: int, code: str) -> RecoveryCodes:
-        """New recovery codes; the old ones stop working."""
-        user = await self._existing_user(user_id)
-        if not user.totp_enabled:
-            raise ApiError(409, "totp_not_enabled", "two-factor sign-in is not on")
-        self._require_totp(user, code)
-        codes = totp.new_recovery_codes()
-        await self.store.write(lambda s: _replace_recovery_codes(s, user_id, codes))
-        return RecoveryCodes(codes=codes)
-
-    def _require_totp(self, user: UserRow, code: str) -> None:
-        if not self._accept_totp(user.user_id, user.totp_secret, code):
-            # 403, not 401: the caller is signed in; only this code is wrong.
-            raise ApiError(403, "invalid_otp", "the authenticator code is wrong", "code")
-
-    # -- API keys ---------------------------------------------------------------------------
-    async def list_api_keys(self, user_id: int) -> list[ApiKeyOut]:
-        rows = await self.store.read(
-            lambda s: list(
-                s.scalars(
-                    select(ApiKeyRow)
-                    .where(ApiKeyRow.user_id == user_id)
-                    .order_by(ApiKeyRow.created_at, ApiKeyRow.key_id)
-                )
-            )
-        )
-        return [_api_key_out(row) for row in rows]
-
-    async def create_api_key(self, user_id: int, name: str, scopes: list[str]) -> ApiKeyCreated:
-        key_id, api_key = new_api_key()
-        secret = api_key.partition(".")[2]
-
-        def work(session: Session) -> ApiKeyRow | ApiError:
-            active = session.scalar(
-                select(func.count())
-                .select_from(ApiKeyRow)
-                .where(ApiKeyRow.user_id == user_id, ApiKeyRow.revoked_at.is_(None))
-            )
-            if (active or 0) >= MAX_KEYS_PER_USER:
-                return ApiError(
-                    409,
-                    "too_many_api_keys",
-                    f"at most {MAX_KEYS_PER_USER} active API keys: revoke one first",
-                )
-            row = ApiKeyRow(
-                key_id=key_id,
-                user_id=user_id,
-                name=name.strip(),
-                secret_hash=sha256_hex(secret),
-                scopes=scopes_to_text(scopes),
-                created_at=utc_now(),
-            )
-            session.add(row)
-            return row
-
-        row = await self.store.write(work)
-        return ApiKeyCreated(**_api_key_out(row).model_dump(), api_key=api_key)
-
-    async def revoke_api_key(self, user_id: int, key_id: str) -> None:
-        def work(session: Session) -> ApiError | None:
-            row = session.get(ApiKeyRow, key_id)
-            if row is None or row.user_id != user_id:
-                # Someone else's key is reported exactly like a missing one.
-                return ApiError(404, "api_key_not_found", "you have no API key with this id")
-            if row.revoked_at is None:
-                row.revoked_at = utc_now()
-            return None
-
-        await self.store.write(work)
-        self.api_keys.forget(key_id)
-
 
 # -- units of work and conversions ----------------------------------------------------------
-def _invalid_api_key() -> ApiError:
-    return ApiError(401, "invalid_api_key", "the API key is not valid (wrong, or revoked)")
-
-
-def _invalid_refresh_token() -> ApiError:
-    return ApiError(
-        401, "invalid_refresh_token", "the refresh token is not valid (expired or ended)"
-    )
-
-
-def _account_disabled() -> ApiError:
-    return ApiError(403, "account_disabled", "this account has been disabled")
-
-
-def _email_taken() -> ApiError:
-    return ApiError(409, "email_taken", "an account with this e-mail address exists", "email")
-
-
 def _user_by_email(session: Session, email: str) -> UserRow | None:
     return session.scalar(select(UserRow).where(UserRow.email == email))
 
@@ -912,15 +696,6 @@ def _set_password_hash(
     return work
 
 
-def _record_key_use(key_id: str) -> Callable[[Session], None]:
-    def work(session: Session) -> None:
-        session.execute(
-            update(ApiKeyRow).where(ApiKeyRow.key_id == key_id).values(last_used_at=utc_now())
-        )
-
-    return work
-
-
 def _new_one_time_token(user_id: int, purpose: str) -> Callable[[Session], str]:
     def work(session: Session) -> str:
         token = secrets.token_urlsafe(24)
@@ -962,40 +737,3 @@ def _consume_one_time_token(session: Session, token: str, purpose: str) -> int |
         )
     )
     return user_id if claimed else None
-
-
-def _use_recovery_code(user_id: int, code_hash: str) -> Callable[[Session], bool]:
-    def work(session: Session) -> bool:
-        used = rowcount(
-            session.execute(
-                update(RecoveryCodeRow)
-                .where(
-                    RecoveryCodeRow.code_hash == code_hash,
-                    RecoveryCodeRow.user_id == user_id,
-                    RecoveryCodeRow.used_at.is_(None),
-                )
-                .values(used_at=utc_now())
-            )
-        )
-        return bool(used)
-
-    return work
-
-
-def _replace_recovery_codes(session: Session, user_id: int, codes: list[str]) -> None:
-    session.execute(delete(RecoveryCodeRow).where(RecoveryCodeRow.user_id == user_id))
-    for code in codes:
-        session.add(
-            RecoveryCodeRow(code_hash=totp.recovery_code_hash(user_id, code), user_id=user_id)
-        )
-
-
-def _api_key_out(row: ApiKeyRow) -> ApiKeyOut:
-    return ApiKeyOut(
-        key_id=row.key_id,
-        name=row.name,
-        scopes=normalise_scopes(scopes_from_text(row.scopes)),  # type: ignore[arg-type]
-        created_at=row.created_at,
-        last_used_at=row.last_used_at,
-        revoked_at=row.revoked_at,
-    )

@@ -17,6 +17,7 @@ from sqlalchemy import CursorResult, Engine, Result
 from sqlalchemy.orm import Session
 
 from exchange_server.api.errors import ApiError
+from exchange_server.backoffice.tokens import invalid_token
 from exchange_server.protocol import UserOut
 from exchange_server.storage.database import WRITE_TRANSACTION
 from exchange_server.storage.models import UserRow
@@ -76,3 +77,11 @@ def normalise_email(email: str) -> str:
 def rowcount(result: Result[Any]) -> int:
     """Rows an UPDATE or DELETE matched (``Session.execute`` types its result generally)."""
     return cast(CursorResult[Any], result).rowcount
+
+
+async def existing_user(store: Store, user_id: int) -> UserRow:
+    """The signed-in caller's row; gone means their token names a deleted user."""
+    user = await store.read(lambda s: s.get(UserRow, user_id))
+    if user is None:
+        raise invalid_token("this user no longer exists")
+    return user

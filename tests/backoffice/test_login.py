@@ -149,8 +149,8 @@ async def test_admin_unlock_and_password_reset_lift_a_lock(
 # -- two-factor ------------------------------------------------------------------------------
 async def two_factor_user(auth: AuthService) -> tuple[UserOut, str, list[str]]:
     user = await verified_user(auth)
-    enrolment = await auth.begin_totp(user.user_id)
-    codes = await auth.confirm_totp(user.user_id, totp.current_code(enrolment.secret))
+    enrolment = await auth.two_factor.begin(user.user_id)
+    codes = await auth.two_factor.confirm(user.user_id, totp.current_code(enrolment.secret))
     return user, enrolment.secret, codes.codes
 
 
@@ -162,17 +162,17 @@ def next_code(secret: str) -> str:
 
 async def test_enrolment_is_confirmed_by_a_code(auth: AuthService) -> None:
     user = await verified_user(auth)
-    await refused(auth.confirm_totp(user.user_id, "123456"), 409, "totp_not_enrolled")
-    enrolment = await auth.begin_totp(user.user_id)
+    await refused(auth.two_factor.confirm(user.user_id, "123456"), 409, "totp_not_enrolled")
+    enrolment = await auth.two_factor.begin(user.user_id)
     assert enrolment.provisioning_uri.startswith("otpauth://totp/")
     assert "issuer=Trading%20Workstation" in enrolment.provisioning_uri
     wrong = "000000" if totp.current_code(enrolment.secret) != "000000" else "111111"
-    await refused(auth.confirm_totp(user.user_id, wrong), 403, "invalid_otp")
+    await refused(auth.two_factor.confirm(user.user_id, wrong), 403, "invalid_otp")
     assert not (await auth.me(user.user_id)).totp_enabled
-    codes = await auth.confirm_totp(user.user_id, totp.current_code(enrolment.secret))
+    codes = await auth.two_factor.confirm(user.user_id, totp.current_code(enrolment.secret))
     assert len(codes.codes) == 10
     assert (await auth.me(user.user_id)).totp_enabled
-    await refused(auth.begin_totp(user.user_id), 409, "totp_already_enabled")
+    await refused(auth.two_factor.begin(user.user_id), 409, "totp_already_enabled")
 
 
 async def test_two_factor_login_needs_a_fresh_code(auth: AuthService) -> None:
@@ -215,7 +215,7 @@ async def test_guessing_codes_locks_the_account(auth: AuthService) -> None:
 
 async def test_new_recovery_codes_replace_the_old(auth: AuthService) -> None:
     user, secret, old = await two_factor_user(auth)
-    new = await auth.regenerate_recovery_codes(user.user_id, next_code(secret))
+    new = await auth.two_factor.regenerate_recovery_codes(user.user_id, next_code(secret))
     assert set(new.codes).isdisjoint(old)
     await refused(
         auth.login("ann@example.com", PASSWORD, recovery_code=old[2]), 401, "invalid_recovery_code"
@@ -226,12 +226,16 @@ async def test_new_recovery_codes_replace_the_old(auth: AuthService) -> None:
 async def test_disabling_two_factor_needs_password_and_code(auth: AuthService) -> None:
     user, secret, _ = await two_factor_user(auth)
     code = next_code(secret)
-    await refused(auth.disable_totp(user.user_id, "wrong password", code), 403, "wrong_password")
-    await auth.disable_totp(user.user_id, PASSWORD, code)
+    await refused(
+        auth.two_factor.disable(user.user_id, "wrong password", code), 403, "wrong_password"
+    )
+    await auth.two_factor.disable(user.user_id, PASSWORD, code)
     assert not (await auth.me(user.user_id)).totp_enabled
     await auth.login("ann@example.com", PASSWORD)  # no second factor any more
-    await refused(auth.disable_totp(user.user_id, PASSWORD, code), 409, "totp_not_enabled")
-    await refused(auth.regenerate_recovery_codes(user.user_id, code), 409, "totp_not_enabled")
+    await refused(auth.two_factor.disable(user.user_id, PASSWORD, code), 409, "totp_not_enabled")
+    await refused(
+        auth.two_factor.regenerate_recovery_codes(user.user_id, code), 409, "totp_not_enabled"
+    )
 
 
 # -- helpers -------------------------------------------------------------------------------

@@ -190,7 +190,7 @@ async def reset_password(body: PasswordResetConfirm, context: Context) -> Respon
 @router.post("/2fa/enrol", responses={409: {"model": ErrorResponse}})
 async def enrol_totp(session: Session, context: Context) -> TotpEnrolment:
     """A secret (and otpauth:// URI for a QR code); confirm it with a code to turn 2FA on."""
-    return await context.auth.begin_totp(session.principal.user_id)
+    return await context.auth.two_factor.begin(session.principal.user_id)
 
 
 @router.post("/2fa/confirm", responses={409: {"model": ErrorResponse}})
@@ -198,12 +198,12 @@ async def confirm_totp(
     body: TotpConfirmRequest, session: Session, context: Context
 ) -> RecoveryCodes:
     """Turn two-factor sign-in on; returns recovery codes, shown this once."""
-    return await context.auth.confirm_totp(session.principal.user_id, body.code)
+    return await context.auth.two_factor.confirm(session.principal.user_id, body.code)
 
 
 @router.post("/2fa/disable", status_code=204, responses={409: {"model": ErrorResponse}})
 async def disable_totp(body: TotpDisableRequest, session: Session, context: Context) -> Response:
-    await context.auth.disable_totp(session.principal.user_id, body.password, body.code)
+    await context.auth.two_factor.disable(session.principal.user_id, body.password, body.code)
     return Response(status_code=204)
 
 
@@ -212,24 +212,24 @@ async def regenerate_recovery_codes(
     body: TotpConfirmRequest, session: Session, context: Context
 ) -> RecoveryCodes:
     """New recovery codes (shown once); the previous ones stop working."""
-    return await context.auth.regenerate_recovery_codes(session.principal.user_id, body.code)
+    return await context.auth.two_factor.regenerate_recovery_codes(
+        session.principal.user_id, body.code
+    )
 
 
 # -- API keys ------------------------------------------------------------------------------
 @router.get("/api-keys")
 async def list_api_keys(principal: Reader, context: Context) -> list[ApiKeyOut]:
-    return await context.auth.list_api_keys(principal.user_id)
+    return await context.auth.keys.of_user(principal.user_id)
 
 
 @router.post("/api-keys", status_code=201, responses={409: {"model": ErrorResponse}})
 async def create_api_key(body: ApiKeyCreate, session: Session, context: Context) -> ApiKeyCreated:
     """A key for a program; ``api_key`` is shown only in this response."""
-    return await context.auth.create_api_key(
-        session.principal.user_id, body.name, list(body.scopes)
-    )
+    return await context.auth.keys.create(session.principal.user_id, body.name, list(body.scopes))
 
 
 @router.delete("/api-keys/{key_id}", status_code=204, responses={404: {"model": ErrorResponse}})
 async def revoke_api_key(key_id: KeyId, session: Session, context: Context) -> Response:
-    await context.auth.revoke_api_key(session.principal.user_id, key_id)
+    await context.auth.keys.revoke(session.principal.user_id, key_id)
     return Response(status_code=204)
