@@ -428,25 +428,47 @@ class Health(BaseModel):
 
 
 # -- WebSocket stream (/ws) ------------------------------------------------------------
-# Client -> server, one JSON object per message, ``op`` first:
+# Client -> server, one JSON object per message (at most ``max_body_bytes``; more closes
+# the connection with 1009), ``op`` first:
 #   {"op": "auth", "token": "<access token>"} or {"op": "auth", "api_key": "<id.secret>"}
+#     (or connect as /ws?token=<access token>, or with Authorization / X-API-Key headers)
 #   {"op": "subscribe", "channel": "depth", "symbol": "RELIANCE", "levels": 5, "id": 1}
+#     (or the full name: {"op": "subscribe", "channel": "depth:RELIANCE:5", "id": 1})
 #   {"op": "unsubscribe", "channel": "depth", "symbol": "RELIANCE", "levels": 5, "id": 2}
 #   {"op": "ping", "id": 3}
 #   {"op": "place", "id": 4, "order": {PlaceOrderRequest}}
 #   {"op": "modify", "id": 5, "order_id": 12, "changes": {ModifyOrderRequest}}
 #   {"op": "cancel", "id": 6, "order_id": 12}   {"op": "cancel_all", "id": 7, "symbol": null}
-# Server -> client:
-#   {"type": "welcome", "heartbeat_seconds": 10}
-#   {"type": "authenticated", "user": {UserOut}}
+# Server -> client. A frame holds one message object or a JSON ARRAY of them, in order
+# (everything pending for a connection goes out together):
+#   {"type": "welcome", "heartbeat_seconds": 10, "idle_timeout_seconds": 35}
+#   {"type": "authenticated", "id": 1, "user_id", "account_id", "role", "scopes": [...]}
 #   {"type": "subscribed" | "unsubscribed", "id": 1, "channel": "depth:RELIANCE:5"}
 #   {"type": "snapshot" | "update", "channel": "depth:RELIANCE:5", "seq": 17, "data": ...}
-#   {"type": "result", "id": 4, "data": {OrderOut}}  {"type": "pong", "id": 3}
-#   {"type": "error", "id": 4, "error": {ErrorDetail}}   {"type": "heartbeat", "ts": ...}
-# Channel names: ticker:<symbol> quote:<symbol> depth:<symbol>:<5|20> trades:<symbol>
-# candles.<interval>:<symbol> and, once authenticated, orders fills positions balances.
-# ``seq`` counts the messages of one channel on one connection from 1 (the snapshot);
-# a gap means messages were lost, and the client resubscribes for a fresh snapshot.
+#   {"type": "result", "id": 4, "data": {OrderOut} | {CancelAllResult}}
+#   {"type": "pong", "id": 3, "ts": ...}   {"type": "heartbeat", "ts": ...}
+#   {"type": "error", "id": 4, "error": {ErrorDetail}}  (the connection stays open)
+# Channel names and their data (snapshot / update):
+#   ticker:<symbol>        {symbol, status, last, last_size, change, change_percent, volume,
+#                          trades, ts} / the same
+#   quote:<symbol>         Quote / Quote
+#   depth:<symbol>:<5|20>  Depth / Depth
+#   trades:<symbol>        [PublicTrade] (recent) / PublicTrade
+#   candles.<interval>:<symbol>  [Candle] (recent) / Candle (the forming or a new candle)
+#   orders                 [OrderOut] (open) / OrderOut (full state of one order)
+#   fills                  [Fill] (recent) / Fill
+#   positions              [Position] / Position (full state of one symbol's position)
+#   balances               [Balance] / Balance (full state of one asset)
+# Private channels (orders fills positions balances) need authentication with "read".
+# ``seq`` counts the messages of one channel on one connection from 1 (the snapshot), with
+# no gaps: a gap means messages were lost, and the client resubscribes for a fresh snapshot
+# (subscribing again to a subscribed channel restarts it from a snapshot with seq 1).
+# Market data (ticker, quote, depth, candles), balances and positions are states: a slow
+# reader gets the latest state, not every intermediate one (about 20 flushes a second at
+# most). Trades, orders and fills are events, never dropped; a reader that falls more than
+# ``ws_queue_messages`` behind, or holds up a send for two heartbeats, is closed with 1008
+# "slow consumer". Clients send something (a ping will do) at least every idle timeout, or
+# are closed with 1008 "idle timeout"; 1001 means the server is shutting down.
 PUBLIC_CHANNELS = ("ticker", "quote", "depth", "trades", "candles")
 PRIVATE_CHANNELS = ("orders", "fills", "positions", "balances")
 DEPTH_LEVELS = (5, 20)
