@@ -63,6 +63,9 @@ def run_server(settings: ServerSettings, watch_stdin: bool = False) -> int:
         log_level=logging.getLevelName(logging.getLogger().level).lower(),
         ws="websockets-sansio",
         ws_max_size=64 * 1024,
+        # Compression costs CPU per frame and zlib buffers per connection; market data is
+        # small JSON, and thousands of subscribers must stay cheap.
+        ws_per_message_deflate=False,
         timeout_graceful_shutdown=10,
         server_header=False,
         proxy_headers=False,

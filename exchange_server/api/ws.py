@@ -43,6 +43,11 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 MAX_SUBSCRIPTIONS = 200  # per connection: bounds the hub's per-connection state
+# Order operations one connection may have in flight. They run concurrently, so a client can
+# pipeline orders and the sequencer commits them in one group; past this many the gateway
+# stops reading the socket until one finishes (back-pressure, bounded memory).
+MAX_ORDERS_IN_FLIGHT = 32
+ORDER_OPS = frozenset({"place", "modify", "cancel", "cancel_all"})
 CLOSE_TOO_BIG = 1009
 CLOSE_TRY_AGAIN = 1013
 WRITER_GRACE_SECONDS = 6.0
@@ -69,6 +74,8 @@ class Gateway:
         self.hub = hub
         self.websocket = websocket
         self.max_message = context.settings.max_body_bytes
+        self.orders_in_flight = asyncio.Semaphore(MAX_ORDERS_IN_FLIGHT)
+        self.order_tasks: set[asyncio.Task[None]] = set()
 
     async def _send(self, frame: str) -> None:
         await self.websocket.send({"type": "websocket.send", "text": frame})
@@ -136,7 +143,21 @@ class Gateway:
             if not isinstance(request, dict):
                 self._error(None, "invalid_message", "a message is a JSON object with an op")
                 continue
+            if request.get("op") in ORDER_OPS:
+                # Submitted in arrival order (a place reaches the sequencer before its task
+                # first waits); answered as each becomes durable, matched by ``id``.
+                await self.orders_in_flight.acquire()
+                task = asyncio.create_task(self._handle_order(request))
+                self.order_tasks.add(task)
+                task.add_done_callback(self.order_tasks.discard)
+                continue
             await self._handle(request)
+
+    async def _handle_order(self, request: dict[str, Any]) -> None:
+        try:
+            await self._handle(request)
+        finally:
+            self.orders_in_flight.release()
 
     # -- replies --------------------------------------------------------------------------
     def _reply(self, message: dict[str, Any]) -> None:

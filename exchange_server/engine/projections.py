@@ -317,7 +317,15 @@ class ProjectionProcess:
         self._stop = context.Value("b", 0, lock=False)
         self._process = context.Process(
             target=_run_projections,
-            args=(read_url, journal_url, poll_interval, self._checkpoint, self._ready, self._stop),
+            args=(
+                read_url,
+                journal_url,
+                poll_interval,
+                self._checkpoint,
+                self._ready,
+                self._stop,
+                os.getpid(),
+            ),
             name="projections",
             daemon=True,
         )
@@ -353,6 +361,18 @@ class ProjectionProcess:
             self._process.join()
 
 
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs. Not our parent's pid: a fork-server child's parent is the
+    fork server, which itself lives until every child it made has exited."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
 def _run_projections(
     read_url: str,
     journal_url: str,
@@ -360,6 +380,7 @@ def _run_projections(
     checkpoint: Any,
     ready: Any,
     stop: Any,
+    server_pid: int,
 ) -> None:
     from exchange_server.storage.database import create_database_engine
 
@@ -373,10 +394,9 @@ def _run_projections(
     projector = Projector(read_engine, journal_engine)
     checkpoint.value = projector.load()
     ready.set()
-    parent = os.getppid()
     while True:
-        # A parent killed outright (SIGKILL, a crash) cannot tell us to stop: notice it.
-        stopping = bool(stop.value) or os.getppid() != parent
+        # A server killed outright (SIGKILL, a crash) cannot tell us to stop: notice it.
+        stopping = bool(stop.value) or not _alive(server_pid)
         try:
             done = projector.catch_up()
         except Exception:

@@ -128,7 +128,13 @@ async def serve(settings: ServerSettings, instruments: bool = True) -> AsyncIter
     """Start the app under uvicorn on a free 127.0.0.1 port; stop it (draining) afterwards."""
     app = create_app(settings)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", ws="websockets-sansio"
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="on",
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

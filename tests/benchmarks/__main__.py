@@ -8,10 +8,23 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tests.benchmarks import bench_engine, bench_journal, bench_matching
+from tests.benchmarks import (
+    bench_engine,
+    bench_fanout,
+    bench_journal,
+    bench_matching,
+    bench_ws_orders,
+)
 from tests.benchmarks.workload import generate
 
-BENCHES = ("matching_core", "engine_in_memory", "journal_sqlite", "journal_postgresql")
+BENCHES = (
+    "matching_core",
+    "engine_in_memory",
+    "journal_sqlite",
+    "journal_postgresql",
+    "ws_order_entry",
+    "ws_fanout",
+)
 
 
 def main() -> int:
@@ -32,6 +45,11 @@ def main() -> int:
             bench_journal.run(workload, "postgresql", journal_ops)
         else:
             print('{"bench": "journal_postgresql", "skipped": "PostgreSQL not reachable"}')
+    if "ws_order_entry" in args.only:
+        bench_ws_orders.run()
+    if "ws_fanout" in args.only:
+        for clients in (1000, 5000):
+            bench_fanout.run(clients=clients)
     return 0
 
 
