@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -144,15 +145,17 @@ class ServerContext:
         """Run ``command`` through the sequencer; engine trouble becomes a 503 for the caller."""
         if self.draining:
             raise ApiError(503, "shutting_down", "the exchange is shutting down")
+        started = time.perf_counter()
         try:
-            with self.metrics.command_latency.time():
-                return await self.service.execute(command)
+            ack = await self.service.execute(command)
         except InvalidCommand as problem:
             raise ApiError(422, "invalid_command", str(problem)) from None
         except SequencerStopped:
             raise ApiError(503, "unavailable", "the exchange is not accepting orders") from None
         except SequencerFailure:
             raise ApiError(503, "unavailable", "the exchange failed; it will recover") from None
+        self.metrics.command_latency.observe(time.perf_counter() - started)
+        return ack
 
     async def open_account(self, account_id: int, paper_cash: bool) -> None:
         """Open ``account_id`` in the engine; a paper account also gets the virtual cash."""

@@ -67,7 +67,9 @@ def average_price(instrument: Instrument, notional: int, quantity: int) -> Decim
 def order_out(instrument: Instrument, order: Any) -> OrderOut:
     """From an ``OrderUpdated`` event or an ``orders`` read-model row (same field names)."""
     quantity = instrument.quantity_to_decimal
-    return OrderOut(
+    # Built without validation: every value is computed here from engine integers, and an
+    # order answer is on the hot path of order entry.
+    return OrderOut.model_construct(
         order_id=order.order_id,
         client_order_id=order.client_order_id,
         symbol=order.symbol,
