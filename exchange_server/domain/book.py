@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from heapq import heappop, heappush
+from typing import Final
 
 from exchange_server.domain.enums import BUY, SELL, SelfTradePrevention, Side
 from exchange_server.domain.orders import Order
@@ -18,9 +19,9 @@ from exchange_server.domain.orders import Order
 # A fill as the book reports it: (maker order, quantity, price).
 Fill = tuple[Order, int, int]
 
-STOP_NONE = 0
-STOP_SELF_TRADE = 1  # self-trade prevention cancelled the taker
-STOP_BAND = 2  # the next match would print outside the price band: circuit breaker
+STOP_NONE: Final = 0
+STOP_SELF_TRADE: Final = 1  # self-trade prevention cancelled the taker
+STOP_BAND: Final = 2  # the next match would print outside the price band: circuit breaker
 
 
 class PriceLevel:

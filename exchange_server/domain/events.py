@@ -1,14 +1,7 @@
 """Events: what applying a command did. Published after the journal commit.
 
-Hand-written classes rather than dataclasses, so that mypyc compiles them as native classes
-(see ``native_build``): the engine builds several per command, and a native constructor
-called from the compiled engine costs a few dozen nanoseconds where an interpreted dataclass
-costs hundreds. They behave like the dataclasses they replace: built by position or by
-keyword, equal when of the same type with equal fields, a field-by-field ``repr``.
-
-Every event lists its fields in ``FIELDS`` (declaration order) and returns their values in
-that order from ``values()``: the journal stores events as ``[kind, values]``. ``__dict__``
-is the fields by name, for code that reads an event as a mapping.
+Native classes when compiled (see ``records``); the journal stores each as ``[kind,
+values()]``.
 """
 
 from __future__ import annotations
@@ -16,36 +9,13 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from exchange_server.domain.instruments import Instrument
+from exchange_server.domain.mypyc_compat import mypyc_attr
+from exchange_server.domain.records import Record
 
 
-class Event:
+@mypyc_attr(allow_interpreted_subclasses=True)
+class Event(Record):
     __slots__ = ()
-    kind: ClassVar[str] = ""
-    FIELDS: ClassVar[tuple[str, ...]] = ()
-
-    def values(self) -> list[Any]:
-        """The field values in ``FIELDS`` order."""
-        return []
-
-    @property
-    def __dict__(self) -> dict[str, Any]:  # type: ignore[override]
-        return dict(zip(self.FIELDS, self.values(), strict=True))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        assert isinstance(other, Event)
-        return self.values() == other.values()
-
-    def __ne__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        assert isinstance(other, Event)
-        return self.values() != other.values()
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{n}={v!r}" for n, v in zip(self.FIELDS, self.values(), strict=True))
-        return f"{type(self).__name__}({shown})"
 
 
 class CommandRejected(Event):

@@ -75,7 +75,7 @@ from exchange_server.domain.validation import check_command
 _NO_FUNDS: Final = Reject.INSUFFICIENT_FUNDS
 _NO_HOLDINGS: Final = Reject.INSUFFICIENT_HOLDINGS
 
-MAX_AMOUNT = 10**15  # largest single deposit, withdrawal or adjustment, in asset units
+MAX_AMOUNT: Final = 10**15  # largest single deposit, withdrawal or adjustment, in asset units
 
 _OrderFingerprint = tuple[Any, ...]
 
@@ -134,7 +134,12 @@ class Exchange:
             self._expire_due()
         try:
             check_command(command)
-            self._handlers[type(command)](command)
+            if type(command) is PlaceOrder:  # the busiest, called directly
+                self._place(command)
+            elif type(command) is CancelOrder:
+                self._cancel(command)
+            else:
+                self._handlers[type(command)](command)
         except Rejected as refused:
             events.append(
                 CommandRejected(

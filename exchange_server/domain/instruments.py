@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Final
 
 from exchange_server.domain.enums import AssetClass, TradingStatus
 from exchange_server.domain.rejections import Reject, Rejected
 
-CASH_DECIMALS = 4
-CASH_SCALE = 10**CASH_DECIMALS
-PPM = 1_000_000  # fee rates and price bands are in parts per million
+CASH_DECIMALS: Final = 4
+CASH_SCALE: Final = 10**CASH_DECIMALS
+PPM: Final = 1_000_000  # fee rates and price bands are in parts per million
 
 
 @dataclass(slots=True)

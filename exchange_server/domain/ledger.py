@@ -8,10 +8,12 @@ fees. User accounts never go negative, and never below what they have reserved.
 
 from __future__ import annotations
 
+from typing import Final
+
 from exchange_server.domain.rejections import Reject, Rejected
 
-EXTERNAL = 0  # the outside world: deposits come from here, withdrawals go here
-FEES = 1  # fee income
+EXTERNAL: Final = 0  # the outside world: deposits come from here, withdrawals go here
+FEES: Final = 1  # fee income
 SYSTEM_ACCOUNTS = (EXTERNAL, FEES)
 
 

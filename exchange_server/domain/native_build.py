@@ -12,6 +12,9 @@ from pathlib import Path
 DOMAIN = Path(__file__).resolve().parent
 GROUP = "exchange_server.domain.native"
 COMPILED_MODULES = (
+    "enums",
+    "records",
+    "commands",
     "events",
     "instruments",
     "orders",

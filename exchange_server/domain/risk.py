@@ -5,6 +5,8 @@ Each check refuses with its own ``Reject`` code; none of them changes state.
 
 from __future__ import annotations
 
+from typing import Final
+
 from exchange_server.domain.commands import PlaceOrder
 from exchange_server.domain.enums import (
     BUY,
@@ -26,9 +28,9 @@ from exchange_server.domain.enums import (
 from exchange_server.domain.instruments import PPM, Instrument
 from exchange_server.domain.rejections import Reject, Rejected
 
-MAX_CLIENT_ORDER_ID = 64
-_MARKET_TIFS = (DAY, IOC, FOK)
-_RESTING_TIFS = (DAY, GTC, GTD)
+MAX_CLIENT_ORDER_ID: Final = 64
+_MARKET_TIFS: Final = (DAY, IOC, FOK)
+_RESTING_TIFS: Final = (DAY, GTC, GTD)
 
 
 def check_entry_allowed(instrument: Instrument) -> None:

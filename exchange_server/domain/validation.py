@@ -1,7 +1,7 @@
 """Field types of incoming commands, checked before any rule runs.
 
-Commands arrive from outside (the API, the journal, scripts) as plain dataclasses whose
-fields could hold anything. Here each field is checked against its annotation: integers must
+Commands arrive from outside (the API, the journal, scripts) and their fields could hold
+anything. Here each field is checked against its declared type (``TYPES``): integers must
 be real ``int`` (not ``bool``, not ``float``), strings ``str``, and enum fields a valid
 value, which is converted to the enum member in place. A wrong field refuses the command with
 the reason that belongs to that field, so a fractional quantity is ``invalid_quantity`` just
@@ -11,9 +11,7 @@ annotations) only ever see well-typed values.
 
 from __future__ import annotations
 
-import typing
-from dataclasses import fields
-from enum import Enum
+from typing import Any, Final, NoReturn
 
 from exchange_server.domain.commands import COMMAND_TYPES, Command
 from exchange_server.domain.rejections import Reject, Rejected
@@ -42,41 +40,48 @@ FIELD_REASONS: dict[str, Reject] = {
     "self_trade_prevention": Reject.INVALID_SELF_TRADE_PREVENTION,
     "mode": Reject.INVALID_SELF_TRADE_PREVENTION,
 }
-MAX_TEXT = 200  # longest free-text field (names, references, reasons)
+MAX_TEXT: Final = 200  # longest free-text field (names, references, reasons)
 
-_FieldSpec = tuple[str, type, Reject]
-
-
-def _specs(cls: type[Command]) -> list[_FieldSpec]:
-    hints = typing.get_type_hints(cls)
-    return [
-        (f.name, hints[f.name], FIELD_REASONS.get(f.name, Reject.INVALID_INSTRUMENT))
-        for f in fields(cls)
-    ]
-
-
-_SPECS: dict[type[Command], list[_FieldSpec]] = {cls: _specs(cls) for cls in COMMAND_TYPES.values()}
+# Each command type's field types, in ``FIELDS`` order.
+_TYPES: Final[dict[type[Command], tuple[type, ...]]] = {
+    cls: cls.TYPES for cls in COMMAND_TYPES.values()
+}
 
 
 def check_command(command: Command) -> None:
     """Refuse a command with a malformed field; normalise enum fields to their members."""
-    specs = _SPECS.get(type(command))
-    if specs is None:
+    types = _TYPES.get(type(command))
+    if types is None:
         raise Rejected(Reject.UNKNOWN_COMMAND, type(command).__name__)
-    for name, expected, reason in specs:
-        value = getattr(command, name)
-        if expected is int:
-            if type(value) is not int:
-                raise Rejected(reason, f"{name} must be an integer")
-        elif expected is str:
-            if type(value) is not str or len(value) > MAX_TEXT:
-                raise Rejected(reason, f"{name} must be text of at most {MAX_TEXT} characters")
-        elif expected is bool:
-            if type(value) is not bool:
-                raise Rejected(reason, f"{name} must be true or false")
-        elif issubclass(expected, Enum) and type(value) is not expected:
-            try:
-                setattr(command, name, expected(value))
-            except (ValueError, TypeError):
-                allowed = ", ".join(str(member.value) for member in expected)
-                raise Rejected(reason, f"{name} must be one of: {allowed}") from None
+    values = command.values()
+    for i in range(len(values)):
+        value = values[i]
+        expected = types[i]
+        well_typed = type(value) is expected  # (no narrowing: value stays Any)
+        if well_typed:
+            if expected is str and len(value) > MAX_TEXT:
+                _refuse(command, i, f"text of at most {MAX_TEXT} characters")
+        else:
+            _convert(command, i, value, expected)
+
+
+def _convert(command: Command, i: int, value: Any, expected: type) -> None:
+    """A field not of its declared type: an enum given as its value becomes the member;
+    anything else refuses the command."""
+    if expected is int:
+        _refuse(command, i, "an integer")
+    if expected is str:
+        _refuse(command, i, f"text of at most {MAX_TEXT} characters")
+    if expected is bool:
+        _refuse(command, i, "true or false")
+    try:
+        member = expected(value)
+    except (ValueError, TypeError):
+        allowed = ", ".join(str(option.value) for option in expected)  # type: ignore[attr-defined]
+        _refuse(command, i, f"one of: {allowed}")
+    setattr(command, command.FIELDS[i], member)
+
+
+def _refuse(command: Command, i: int, what: str) -> NoReturn:
+    name = command.FIELDS[i]
+    raise Rejected(FIELD_REASONS.get(name, Reject.INVALID_INSTRUMENT), f"{name} must be {what}")

@@ -15,7 +15,9 @@ class CodecError(ValueError):
 
 
 def encode_command(command: Command) -> bytes:
-    return orjson.dumps(command)
+    """The command as a JSON object of its fields in declaration order (as ``orjson``
+    serialised the dataclasses commands used to be, so old and new journals read alike)."""
+    return orjson.dumps(command.__dict__)
 
 
 def decode_command(kind: str, data: bytes) -> Command:
@@ -26,6 +28,8 @@ def decode_command(kind: str, data: bytes) -> Command:
         raise CodecError(f"unknown command kind {kind!r}")
     try:
         values: dict[str, Any] = orjson.loads(data)
+        if tuple(values) == cls.FIELDS:  # as encoded: every field, in order
+            return cls(*values.values())
         return cls(**values)
     except (orjson.JSONDecodeError, TypeError, ValueError) as problem:
         raise CodecError(f"bad {kind} command: {problem}") from None
