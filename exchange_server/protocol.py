@@ -38,7 +38,9 @@ Email = Annotated[
         strip_whitespace=True,
         min_length=3,
         max_length=254,
-        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        # No whitespace or control characters anywhere: mail headers treat some of them
+        # (\x1c-\x1e) as line breaks.
+        pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$",
     ),
 ]
 Password = Annotated[str, StringConstraints(min_length=10, max_length=256)]
@@ -472,7 +474,7 @@ class Health(BaseModel):
 PUBLIC_CHANNELS = ("ticker", "quote", "depth", "trades", "candles")
 PRIVATE_CHANNELS = ("orders", "fills", "positions", "balances")
 DEPTH_LEVELS = (5, 20)
-CANDLE_INTERVALS = ("1m", "5m", "15m", "1h", "1d")
+CANDLE_INTERVALS = ("1s", "1m", "5m", "15m", "1h", "1d")
 
 
 class WsSubscribe(BaseModel):

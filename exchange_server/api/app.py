@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from exchange_server.api import ws
 from exchange_server.api.context import ServerContext
 from exchange_server.api.errors import ApiError, error_body, install_error_handlers
+from exchange_server.api.openapi import document_errors
 from exchange_server.api.ratelimit import TokenBuckets
 from exchange_server.api.routes import (
     admin_market,
@@ -54,6 +55,7 @@ def create_app(settings: ServerSettings, clock: Clock | None = None) -> FastAPI:
     for module in (auth, admin_users, market, trading, user, paper, admin_market, health):
         app.include_router(module.router)
     app.include_router(ws.router)
+    document_errors(app)
     # Outermost first: limits are checked before anything reads the body.
     app.add_middleware(GuardMiddleware, context=context)
     if settings.cors_origins:

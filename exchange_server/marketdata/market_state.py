@@ -25,7 +25,7 @@ from exchange_server.domain.events import (
 from exchange_server.domain.exchange import Exchange
 from exchange_server.domain.instruments import Instrument
 from exchange_server.engine.sequencer import Committed
-from exchange_server.marketdata.candles import CandleBar, CandleBook
+from exchange_server.marketdata.candles import CandleBar, CandleBook, exchange_timezone
 
 RECENT_TRADES = 1000
 
@@ -132,6 +132,7 @@ class MarketState:
         self.books.setdefault(symbol, CommittedBook())
         self.tickers.setdefault(symbol, Ticker(symbol))
         self.trades.setdefault(symbol, deque(maxlen=self._recent_trades))
+        self.candles.set_zone(symbol, exchange_timezone(listed.exchange))
 
     def apply(self, batch: Iterable[Committed]) -> MarketChanges:
         changes = MarketChanges()
@@ -154,6 +155,7 @@ class MarketState:
                 elif type(event) is InstrumentListed:
                     self._list(event)
                     changes.instruments.add(event.symbol)
+        changes.candles = self.candles.changed()
         return changes
 
     def _trade(self, trade: TradeExecuted, changes: MarketChanges) -> None:
@@ -162,8 +164,7 @@ class MarketState:
         self.trades[symbol].append(trade)
         changes.trades.append(trade)
         changes.tickers.add(symbol)
-        for interval, bar in self.candles.add_trade(symbol, trade.price, trade.quantity, trade.ts):
-            changes.candles.append((symbol, interval, bar))
+        self.candles.add_trade(symbol, trade.price, trade.quantity, trade.ts)
 
 
 def instrument_of(listed: InstrumentListed) -> Instrument:

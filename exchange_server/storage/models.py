@@ -387,3 +387,25 @@ class PreferenceRow(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
+
+
+class BarRow(Base):
+    """One OHLCV candle: shipped daily history, imported bars or candles built from trades.
+
+    Prices are in the instrument's price units and volume in its quantity units, like the
+    engine. One row per (symbol, interval, start); a later write of the same candle replaces
+    it, which makes re-imports idempotent. ``source`` is "history", "import" or "live".
+    """
+
+    __tablename__ = "bars"
+
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    interval: Mapped[str] = mapped_column(String(8), primary_key=True)
+    start: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    open: Mapped[int] = mapped_column(BigInteger)
+    high: Mapped[int] = mapped_column(BigInteger)
+    low: Mapped[int] = mapped_column(BigInteger)
+    close: Mapped[int] = mapped_column(BigInteger)
+    volume: Mapped[int] = mapped_column(BigInteger)
+    trades: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(16))

@@ -105,7 +105,7 @@ async def verify_email(body: VerifyEmailRequest, context: Context) -> UserOut:
     return await context.auth.verify_email(body.token)
 
 
-@router.post("/resend-verification", status_code=202)
+@router.post("/resend-verification", status_code=202, response_class=Response)
 async def resend_verification(body: ResendVerificationRequest, context: Context) -> Response:
     """Accepted whether or not the address has an account (no probing for accounts)."""
     await context.auth.resend_verification(body.email)
@@ -172,7 +172,7 @@ async def change_password(
     return Response(status_code=204)
 
 
-@router.post("/password/reset-request", status_code=202)
+@router.post("/password/reset-request", status_code=202, response_class=Response)
 async def request_password_reset(body: PasswordResetRequest, context: Context) -> Response:
     """Mail a reset code. Accepted whether or not the address has an account."""
     await context.auth.request_password_reset(body.email)
