@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -41,16 +42,14 @@ def test_every_equity_and_the_index_open_on_years_of_real_prices(
         assert len(bars) > 1000, listing.symbol  # four years and more of sessions
         assert bars[-1].close == listing.last_close, listing.symbol
         # Daily candles start at midnight in Mumbai.
-        assert all(
-            datetime.fromtimestamp(b.start / 1e9, IST).time().hour == 0 for b in bars[:5]
-        )
+        assert all(datetime.fromtimestamp(b.start / 1e9, IST).time().hour == 0 for b in bars[:5])
         assert all(b.low <= min(b.open, b.close) <= max(b.open, b.close) <= b.high for b in bars)
 
 
 def test_no_split_or_bonus_is_plotted_as_a_crash(shipped: dict[str, list[CandleBar]]) -> None:
     # Any day-to-day fall of more than 30% in NIFTY 50 names would be an unadjusted action.
     for symbol, bars in shipped.items():
-        for previous, bar in zip(bars, bars[1:], strict=False):
+        for previous, bar in pairwise(bars):
             assert bar.open * 10 > previous.close * 7, (symbol, ist_day(bar))
 
 

@@ -8,6 +8,22 @@ from exchange_server.domain.enums import AssetClass
 from exchange_server.domain.instruments import Instrument
 from exchange_server.marketdata.universe import demo_universe, listing_by_symbol, listing_command
 
+FIELDS = (
+    "symbol",
+    "name",
+    "asset_class",
+    "exchange",
+    "currency",
+    "sector",
+    "isin",
+    "price_decimals",
+    "quantity_decimals",
+    "tick_size",
+    "lot_size",
+    "reference_price",
+    "band_ppm",
+)
+
 
 def test_the_nifty_50_equities_with_names_sectors_and_isins() -> None:
     equities = [listing for listing in demo_universe() if listing.asset_class == "equity"]
@@ -54,8 +70,4 @@ def test_every_listing_is_a_valid_instrument_with_its_band_around_the_last_close
 
 
 def _fields(command: object) -> dict[str, object]:
-    names = (
-        "symbol name asset_class exchange currency sector isin price_decimals "
-        "quantity_decimals tick_size lot_size reference_price band_ppm"
-    ).split()
-    return {name: getattr(command, name) for name in names}
+    return {name: getattr(command, name) for name in FIELDS}
