@@ -1,5 +1,7 @@
 """Exchange trading calendars: sessions in the exchange's own time zone, weekends and
-holidays, and whether the market is open at a moment."""
+holidays, and whether the market is open at a moment. ``NSE_CALENDAR`` for Indian equities;
+``CONTINUOUS_CALENDAR`` for markets that never close (crypto), whose session is each UTC
+day from midnight to midnight."""
 
 from __future__ import annotations
 
@@ -40,33 +42,46 @@ class TradingCalendar:
     open: time
     close: time
     holidays: dict[date, str] = field(default_factory=dict)
+    weekend: frozenset[int] = frozenset({5, 6})  # ``date.weekday()`` numbers with no session
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
     def is_trading_day(self, day: date) -> bool:
-        return day.weekday() < 5 and day not in self.holidays
+        return day.weekday() not in self.weekend and day not in self.holidays
 
     def session(self, day: date) -> tuple[datetime, datetime] | None:
+        """The session of ``day`` in UTC; a close at or before the open (00:00-00:00) means
+        the session runs into the next day."""
         if not self.is_trading_day(day):
             return None
         zone = self.zone
+        closes_on = day if self.close > self.open else day + timedelta(days=1)
         return (
             datetime.combine(day, self.open, zone).astimezone(UTC),
-            datetime.combine(day, self.close, zone).astimezone(UTC),
+            datetime.combine(closes_on, self.close, zone).astimezone(UTC),
         )
 
     def phase(self, moment: datetime) -> str:
-        local = moment.astimezone(self.zone)
-        if not self.is_trading_day(local.date()):
+        session = self.session(moment.astimezone(self.zone).date())
+        if session is None:
             return "closed"
-        now = local.time()
-        if self.pre_open <= now < self.open:
-            return "pre_open"
-        if self.open <= now < self.close:
+        opens, closes = session
+        if opens <= moment < closes:
             return "open"
+        pre_open = datetime.combine(opens.astimezone(self.zone).date(), self.pre_open, self.zone)
+        if pre_open <= moment < opens:
+            return "pre_open"
         return "closed"
+
+    def session_fraction(self, moment: datetime) -> float:
+        """How much of the session in progress has passed (0..1); 0 outside a session."""
+        session = self.session(moment.astimezone(self.zone).date())
+        if session is None or not session[0] <= moment < session[1]:
+            return 0.0
+        opens, closes = session
+        return (moment - opens) / (closes - opens)
 
     def next_session(self, moment: datetime) -> tuple[datetime, datetime]:
         """The session in progress at ``moment`` or the next one after it."""
@@ -102,7 +117,9 @@ class TradingCalendar:
                     date=day.isoformat(),
                     open=session[0] if session else None,
                     close=session[1] if session else None,
-                    holiday=self.holidays.get(day, "weekend" if day.weekday() >= 5 else ""),
+                    holiday=self.holidays.get(
+                        day, "weekend" if day.weekday() in self.weekend else ""
+                    ),
                 )
             )
         return MarketCalendar(exchange=self.exchange, timezone=self.timezone, days=entries)
@@ -116,3 +133,22 @@ NSE_CALENDAR = TradingCalendar(
     close=time(15, 30),
     holidays=NSE_HOLIDAYS_2026,
 )
+
+CONTINUOUS_CALENDAR = TradingCalendar(
+    exchange="24x7",
+    timezone="UTC",
+    pre_open=time(0, 0),
+    open=time(0, 0),
+    close=time(0, 0),
+    weekend=frozenset(),
+)
+
+CALENDARS = {"NSE": NSE_CALENDAR, "24x7": CONTINUOUS_CALENDAR}
+
+
+def calendar_for(session: str) -> TradingCalendar:
+    """The calendar of a listing's ``session`` ("NSE" or "24x7")."""
+    try:
+        return CALENDARS[session]
+    except KeyError:
+        raise ValueError(f"unknown market session {session!r}") from None
