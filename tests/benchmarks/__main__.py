@@ -13,6 +13,7 @@ from tests.benchmarks import (
     bench_fanout,
     bench_journal,
     bench_matching,
+    bench_simulator,
     bench_ws_orders,
 )
 from tests.benchmarks.workload import generate
@@ -24,6 +25,7 @@ BENCHES = (
     "journal_postgresql",
     "ws_order_entry",
     "ws_fanout",
+    "demo_market",
 )
 
 
@@ -50,6 +52,8 @@ def main() -> int:
     if "ws_fanout" in args.only:
         for clients in (1000, 5000):
             bench_fanout.run(clients=clients)
+    if "demo_market" in args.only:
+        bench_simulator.run()
     return 0
 
 
