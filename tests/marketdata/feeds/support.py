@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
 from typing import Any
 
 from prometheus_client import CollectorRegistry
@@ -108,7 +107,3 @@ async def running(feed: WebSocketJsonFeed, sink: Collector) -> AsyncIterator[asy
         await feed.stop()
         async with asyncio.timeout(10):
             await task
-
-
-def with_limits(feed: WebSocketJsonFeed, **limits: Any) -> None:
-    feed.config = replace(feed.config, limits=replace(feed.config.limits, **limits))
