@@ -36,7 +36,7 @@ class FeedSettings:
     name: str = "external"
     mapping: Mapping[str, Any] = field(default_factory=dict)  # see ``FieldMapping``
     subscribe: Any = None  # a JSON message, or a list of them, sent after connecting
-    resync: Any = None  # a JSON message sent after a sequence gap
+    resync: Any = None  # a JSON message sent after a sequence gap (a snapshot request)
     heartbeat_seconds: float = 15.0
     max_age_seconds: float = 10.0
     max_jump_ppm: int = 0
@@ -48,10 +48,11 @@ class FeedSettings:
         """The client's configuration; ``ValueError`` for a setting that cannot work."""
         if not self.url.startswith(("ws://", "wss://")):
             raise ValueError(f"feed_url must be a ws:// or wss:// URL, not {self.url!r}")
+        # An empty table (a setting's default) means no message, as None does.
         subscribe = self.subscribe
         messages = (
             ()
-            if subscribe is None
+            if not subscribe
             else tuple(subscribe if isinstance(subscribe, list) else [subscribe])
         )
         return WebSocketFeedConfig(
@@ -59,7 +60,7 @@ class FeedSettings:
             name=self.name,
             mapping=FieldMapping.from_table(self.mapping),
             subscribe=messages,
-            resync=self.resync,
+            resync=self.resync or None,
             heartbeat_timeout_seconds=self.heartbeat_seconds,
             backoff=Backoff(cap=max(self.backoff_cap_seconds, Backoff().initial)),
             limits=TickLimits(

@@ -196,3 +196,8 @@ def test_feed_settings_refuse_what_cannot_work() -> None:
         FeedSettings(url="http://example.com").feed_config()
     with pytest.raises(ValueError, match="unknown feed mapping keys"):
         FeedSettings(url="ws://127.0.0.1:1", mapping={"sym": "s"}).feed_config()
+    # Settings default to empty tables: no subscription and no resync request.
+    config = FeedSettings(url="wss://feed.example", subscribe={}, resync={}).feed_config()
+    assert (config.subscribe, config.resync) == ((), None)
+    listed = FeedSettings(url="ws://h", subscribe=[{"op": "a"}, {"op": "b"}]).feed_config()
+    assert listed.subscribe == ({"op": "a"}, {"op": "b"})
