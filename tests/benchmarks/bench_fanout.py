@@ -32,6 +32,7 @@ from exchange_server.domain.commands import ListInstrument, ModifyOrder, PlaceOr
 from exchange_server.domain.enums import AssetClass, OrderType, Side, TimeInForce
 from exchange_server.domain.events import OrderUpdated
 from exchange_server.engine.journal import Durability
+from tests.benchmarks import light_ws_client
 from tests.benchmarks.report import percentile, report
 
 BENCH = "ws_fanout"
@@ -45,36 +46,41 @@ def symbols_for(count: int) -> list[str]:
 
 # -- client workers (separate processes) ------------------------------------------------
 async def _client(url: str, channels: list[str], stats: dict[str, Any], phase: Any) -> None:
-    from websockets.asyncio.client import connect
+    seqs: dict[str, int] = {}
+    last_ts: dict[str, int] = {}
+    stats["last_ts"][len(stats["last_ts"])] = last_ts
+    latencies = stats["latencies"]
+    measuring = [False]  # a local copy of the phase: the shared Value takes a lock to read
 
-    async with connect(url, compression=None, max_size=None, ping_interval=None) as ws:
-        stats["connected"] += 1
-        while phase.value < 1:
-            await asyncio.sleep(0.05)
-        for channel in channels:
-            await ws.send(orjson.dumps({"op": "subscribe", "channel": channel}).decode())
-        seqs: dict[str, int] = {}
-        last_ts: dict[str, int] = stats["last_ts"].setdefault(id(ws), {})
-        latencies = stats["latencies"]
-        with contextlib.suppress(Exception):
-            async for raw in ws:
-                now = time.time_ns()
-                frame = orjson.loads(raw)
-                for message in frame if isinstance(frame, list) else (frame,):
-                    seq = message.get("seq")
-                    if seq is None:
-                        continue
-                    channel = message["channel"]
-                    if seq != seqs.get(channel, 0) + 1:
-                        stats["gaps"] += 1
-                    seqs[channel] = seq
-                    stats["messages"] += 1
-                    ts = message["data"]["ts"]
-                    last_ts[channel] = ts
-                    if message["type"] == "update" and phase.value == 1:
-                        latencies.append((now - ts) / 1e6)
-                if phase.value >= 2:
-                    break
+    def receive(raw: bytes) -> None:
+        now = time.time_ns()
+        frame = orjson.loads(raw)
+        for message in frame if isinstance(frame, list) else (frame,):
+            seq = message.get("seq")
+            if seq is None:
+                continue
+            channel = message["channel"]
+            if seq != seqs.get(channel, 0) + 1:
+                stats["gaps"] += 1
+            seqs[channel] = seq
+            stats["messages"] += 1
+            ts = message["data"]["ts"]
+            last_ts[channel] = ts
+            if measuring[0] and message["type"] == "update":
+                latencies.append((now - ts) / 1e6)
+
+    client = await light_ws_client.connect(url, receive)
+    stats["connected"] += 1
+    while phase.value < 1:
+        await asyncio.sleep(0.05)
+    measuring[0] = True
+    for channel in channels:
+        client.send_text(orjson.dumps({"op": "subscribe", "channel": channel}))
+    while phase.value < 2:
+        await asyncio.sleep(0.05)
+    measuring[0] = False
+    assert client.transport is not None
+    client.transport.close()
 
 
 def worker(url: str, clients: list[list[str]], phase: Any, out: Any) -> None:
