@@ -14,6 +14,7 @@ from pathlib import Path
 
 from exchange_server.api.settings import ServerSettings, load_settings
 from exchange_server.engine.journal import Durability
+from exchange_server.protocol import CANDLE_INTERVALS
 from exchange_server.storage.database import (
     create_database_engine,
     default_data_dir,
@@ -75,6 +76,17 @@ def main(argv: list[str] | None = None) -> int:
         "prompted for when unset)",
     )
 
+    bars = commands.add_parser(
+        "import-bars",
+        help="import OHLCV candles from a CSV file (checked whole; re-importing is harmless)",
+    )
+    bars.add_argument("file", type=Path)
+    bars.add_argument("--symbol", help="the instrument, when the file has no symbol column")
+    bars.add_argument("--interval", choices=list(CANDLE_INTERVALS), help="default: inferred")
+    bars.add_argument("--tz", help="time zone of times without an offset (default: exchange's)")
+    bars.add_argument("--round", action="store_true", help="round prices finer than the tick units")
+    bars.add_argument("--dry-run", action="store_true", help="check and report, store nothing")
+
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -93,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         return serve_api(url, args)
     if args.command == "create-admin":
         return create_admin(url, args.email, args.password_env)
+    if args.command == "import-bars":
+        return import_bars(url, args)
     if args.command == "demo":
         return asyncio.run(demo_market(url, args.seconds, args.seed, args.rate, args.durability))
     parser.error(f"unknown command {args.command}")
@@ -221,6 +235,59 @@ async def demo_market(url: str, seconds: float, seed: int, rate: int, durability
         await service.stop()
     if flow.done() and not flow.cancelled() and flow.exception() is not None:
         raise flow.exception()  # type: ignore[misc]
+    return 0
+
+
+def import_bars(url: str, args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfoNotFoundError
+
+    from exchange_server.marketdata.history import HistoryStore, history_database_url
+    from exchange_server.marketdata.importer import ImportFailed, ParseOptions, Scales, import_file
+    from exchange_server.marketdata.universe import listing_by_symbol
+
+    listings = listing_by_symbol()
+
+    def scales(symbol: str) -> Scales:
+        listing = listings.get(symbol)
+        if listing is None:  # not a demo listing: paise and whole shares in India
+            return Scales()
+        return Scales(listing.price_decimals, listing.quantity_decimals, listing.timezone)
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty() or done == total:
+            percent = 100 * done // total if total else 100
+            print(f"\rchecking {args.file.name}: {percent:3d}% of {total:,} rows", end="",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            if done == total:
+                print(file=sys.stderr)
+
+    if not args.file.is_file():
+        print(f"import-bars: no such file {args.file}", file=sys.stderr)
+        return 2
+    engine = create_database_engine(history_database_url(url))
+    try:
+        migrate(engine)
+        options = ParseOptions(args.symbol, args.interval, args.tz, args.round, scales)
+        report = import_file(HistoryStore(engine), args.file, options, progress, args.dry_run)
+    except ImportFailed as failure:
+        print(
+            f"import-bars: {args.file}: {len(failure.problems)} bad rows, nothing imported:\n"
+            f"{failure}",
+            file=sys.stderr,
+        )
+        return 1
+    except ZoneInfoNotFoundError:
+        print(f"import-bars: unknown time zone {args.tz!r}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    for symbol, candles in sorted(report.bars.items()):
+        print(f"{symbol}: {len(candles):,} {report.interval} candles")
+    verb = "would store" if args.dry_run else "stored"
+    print(
+        f"{verb} {report.rows:,} candles: {report.new:,} new, {report.replaced:,} replaced, "
+        f"{report.unchanged:,} unchanged; {report.skipped:,} zero-volume rows skipped"
+    )
     return 0
 
 

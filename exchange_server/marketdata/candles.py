@@ -154,10 +154,17 @@ class _SymbolCandles:
             if base is None:
                 return None
             return base.copy(window(base.start, interval, self.zone)[0])
-        bar = folded.copy()
-        if base is not None:
-            bar.merge(base)
-        return bar
+        if base is None:
+            return folded.copy()
+        return CandleBar(
+            folded.start,
+            folded.open,
+            base.high if base.high > folded.high else folded.high,
+            base.low if base.low < folded.low else folded.low,
+            base.close,
+            folded.volume + base.volume,
+            folded.trades + base.trades,
+        )
 
 
 class CandleBook:
@@ -266,12 +273,13 @@ class CandleBook:
         call: closed candles in their final state, then the forming ones as of now."""
         changes = self._just_closed
         self._just_closed = []
+        append = changes.append
         for symbol, candles in zip(self._touched_names, self._touched, strict=True):
             candles.touched = False
             for name in INTERVALS:
                 bar = candles.forming(name)
                 if bar is not None:
-                    changes.append((symbol, name, bar))
+                    append((symbol, name, bar))
         self._touched = []
         self._touched_names = []
         return changes

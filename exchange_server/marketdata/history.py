@@ -9,9 +9,11 @@ overwrites what a user imported or what the market traded.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import gzip
 import io
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -22,9 +24,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from exchange_server.marketdata.candles import CandleBar, day_start_ns
+from exchange_server.marketdata.candles import (
+    STORED_INTERVALS,
+    CandleBar,
+    CandleBook,
+    day_start_ns,
+)
 from exchange_server.marketdata.universe import listing_by_symbol, resources_dir
 from exchange_server.storage.models import BarRow
+
+log = logging.getLogger(__name__)
 
 SOURCES = ("history", "import", "live")
 BARS = cast(Table, BarRow.__table__)
@@ -219,3 +228,85 @@ def seed_history(store: HistoryStore, path: Path | None = None) -> int:
             continue
         todo.extend(StoredBar(symbol, "1d", bar, "history") for bar in bars)
     return store.upsert(todo, replace=False)
+
+
+def history_database_url(url: str) -> str:
+    """Where the bars live for a journal database URL: the same PostgreSQL database, or for
+    SQLite a sibling file (``exchange.db`` -> ``exchange-marketdata.db``), so seeding years
+    of history or saving candles never holds the journal's write lock."""
+    from exchange_server.server import sibling_database_url  # the server imports marketdata
+
+    return sibling_database_url(url, "marketdata")
+
+
+# -- live candles: merge for reading, save and resume -------------------------------------
+
+
+def merge_bars(stored: list[CandleBar], live: list[CandleBar], limit: int) -> list[CandleBar]:
+    """Stored and in-memory candles as one series, oldest first, the latest ``limit``.
+
+    Where both hold a candle of the same start, memory wins: it has every committed trade
+    (the stored copy is at most one save behind)."""
+    by_start = {bar.start: bar for bar in stored}
+    for bar in live:
+        by_start[bar.start] = bar
+    merged = [by_start[start] for start in sorted(by_start)]
+    return merged[-limit:] if limit else merged
+
+
+def restore_candles(book: CandleBook, store: HistoryStore, now_ns: int) -> int:
+    """Resume the forming candles saved before a restart; returns how many were resumed."""
+    resumed = 0
+    for interval in STORED_INTERVALS:
+        for symbol, bar in store.latest(interval).items():
+            resumed += book.restore(symbol, interval, bar, now_ns)
+    return resumed
+
+
+class CandleRecorder:
+    """Saves candles built from trades (source "live") every ``period`` seconds.
+
+    Runs on the event loop beside the market state (which feeds the candle book); the
+    database write goes to a thread. Candles that did not change since the last save are
+    not written again, so a quiet market costs nothing.
+    """
+
+    def __init__(self, book: CandleBook, store: HistoryStore, period: float = 2.0) -> None:
+        self.book = book
+        self.store = store
+        self.period = period
+        self._saved: dict[tuple[str, str, int], tuple[int, int, int]] = {}
+        self._retry: list[StoredBar] = []
+
+    async def flush(self) -> int:
+        """Save what changed since the last save; returns how many candles were written."""
+        pending, self._retry = self._retry, []  # a failed save's candles go first
+        states = []
+        for symbol, interval, bar in self.book.take_unstored():
+            key = (symbol, interval, bar.start)
+            state = (bar.trades, bar.volume, bar.close)
+            if self._saved.get(key) != state:
+                pending.append(StoredBar(symbol, interval, bar.copy(), "live"))
+                states.append((key, state))
+        if pending:
+            try:
+                await asyncio.to_thread(self.store.upsert, pending)
+            except BaseException:
+                self._retry = pending
+                raise
+        if len(self._saved) > 100_000:  # forget old candles: saving one again is harmless
+            self._saved.clear()
+        self._saved.update(states)  # only once written: a failed save is retried
+        return len(pending)
+
+    async def run(self) -> None:
+        """Save until cancelled, then save once more."""
+        try:
+            while True:
+                await asyncio.sleep(self.period)
+                try:
+                    await self.flush()
+                except Exception:  # a database hiccup must not stop the market
+                    log.exception("saving candles failed; retrying in %.0fs", self.period)
+        finally:
+            await asyncio.shield(self.flush())

@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from tests.benchmarks import (
+    bench_candles,
     bench_engine,
     bench_fanout,
     bench_journal,
@@ -26,6 +27,7 @@ BENCHES = (
     "ws_order_entry",
     "ws_fanout",
     "demo_market",
+    "candles",
 )
 
 
@@ -54,6 +56,8 @@ def main() -> int:
             bench_fanout.run(clients=clients)
     if "demo_market" in args.only:
         bench_simulator.run()
+    if "candles" in args.only:
+        bench_candles.run()
     return 0
 
 

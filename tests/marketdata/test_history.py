@@ -10,12 +10,15 @@ import pytest
 from sqlalchemy import Engine
 
 from exchange_server.marketdata import corporate_actions
-from exchange_server.marketdata.candles import CandleBar, day_start_ns
+from exchange_server.marketdata.candles import CandleBar, CandleBook, day_start_ns
 from exchange_server.marketdata.corporate_actions import CorporateAction, DailyBar
 from exchange_server.marketdata.history import (
+    CandleRecorder,
     HistoryStore,
     StoredBar,
+    merge_bars,
     read_shipped_history,
+    restore_candles,
     seed_history,
 )
 from exchange_server.marketdata.universe import demo_universe, resources_dir
@@ -117,3 +120,34 @@ def test_seeding_is_idempotent_and_keeps_imports(engine: Engine) -> None:
     assert seed_history(store) == 0  # already there: nothing to do
     assert store.bars("RELIANCE", "1d", limit=0)[0] == mine  # the user's import wins
     assert store.last_close("RELIANCE") == shipped["RELIANCE"][-1].close
+
+
+def test_live_candles_win_over_stored_ones_of_the_same_start() -> None:
+    stored = [CandleBar(t, 10, 10, 10, 10, 1, 1) for t in (1, 2, 3)]
+    live = [CandleBar(3, 11, 12, 11, 12, 2, 2), CandleBar(4, 12, 12, 12, 12, 1, 1)]
+    assert merge_bars(stored, live, 3) == [stored[1], *live]
+
+
+async def test_recorded_live_candles_are_served_and_resumed_after_a_restart(
+    engine: Engine,
+) -> None:
+    store = HistoryStore(engine)
+    book = CandleBook()
+    opening = day_start_ns(date(2026, 4, 24), IST) + (9 * 3600 + 15 * 60) * 10**9
+    book.add_trade("SBIN", 110000, 10, opening)
+    book.add_trade("SBIN", 110500, 5, opening + 61 * 10**9)  # closes the first minute
+    recorder = CandleRecorder(book, store)
+    assert await recorder.flush() == 1 + 5  # the closed minute, then each forming candle
+    assert await recorder.flush() == 0  # nothing changed: nothing written
+    minutes = store.bars("SBIN", "1m")
+    assert [(b.open, b.close, b.volume) for b in minutes] == [
+        (110000, 110000, 10),
+        (110500,) * 2 + (5,),
+    ]
+    assert set(store.sources("SBIN", "1d").values()) == {"live"}
+    # After a restart the day's candle goes on from what was saved.
+    fresh = CandleBook()
+    assert restore_candles(fresh, store, opening + 62 * 10**9) == 5
+    fresh.add_trade("SBIN", 109000, 1, opening + 63 * 10**9)
+    day = fresh.recent("SBIN", "1d", 1)[0]
+    assert (day.open, day.low, day.close, day.volume, day.trades) == (110000, 109000, 109000, 16, 3)

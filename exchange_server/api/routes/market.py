@@ -1,11 +1,14 @@
 """Public market data: instruments, quotes, depth, recent trades, candles, status, calendar.
 
-Served from the committed market state in memory, so these are cheap and never touch the
-database. No sign-in needed (rate limits still apply).
+Served from the committed market state in memory, so these are cheap; candles also read the
+stored history (shipped daily history, imported bars, saved live candles) when the server
+has a history store (``context.history``), merged with the live candles in memory.
+No sign-in needed (rate limits still apply).
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -20,7 +23,8 @@ from exchange_server.api.convert import (
 from exchange_server.api.deps import Context
 from exchange_server.api.errors import ApiError
 from exchange_server.marketdata.calendar import NSE_CALENDAR
-from exchange_server.marketdata.candles import INTERVALS
+from exchange_server.marketdata.candles import INTERVALS, STORED_INTERVALS
+from exchange_server.marketdata.history import HistoryStore, merge_bars
 from exchange_server.protocol import (
     API_PREFIX,
     CandleSeries,
@@ -135,6 +139,10 @@ async def candles(
     end: Annotated[int, Query(ge=0, le=2**62, description="epoch ns, exclusive")] = 2**62,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> CandleSeries:
+    """Candles starting in [start, end), oldest first: the latest ``limit`` of them.
+
+    Daily candles start at midnight in the exchange's time zone (NSE: Asia/Kolkata), and
+    history before today is split/bonus adjusted; the last candle may still be forming."""
     symbol = _known(context, symbol)
     if interval not in INTERVALS:
         raise ApiError(
@@ -145,6 +153,10 @@ async def candles(
     instrument = context.market.instruments[symbol]
     series = context.market.candles.get(symbol, interval)
     bars = series.between(start, end, limit) if series is not None else []
+    store: HistoryStore | None = getattr(context, "history", None)
+    if store is not None and interval in STORED_INTERVALS:
+        stored = await asyncio.to_thread(store.bars, symbol, interval, start, end, limit)
+        bars = merge_bars(stored, bars, limit)
     return CandleSeries(
         symbol=symbol, interval=interval, candles=[candle_out(instrument, bar) for bar in bars]
     )
