@@ -40,10 +40,14 @@ def main(argv: list[str] | None = None) -> int:
         help="replay the whole journal from empty and check events, snapshots and state hash",
     )
 
-    demo = commands.add_parser("demo", help="run the exchange with a live random order flow")
+    demo = commands.add_parser(
+        "demo", help="run the engine alone with the simulated market, printing a ticker"
+    )
     demo.add_argument("--seconds", type=float, default=0, help="stop after this long (0: never)")
     demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--rate", type=int, default=200, help="orders per second")
+    demo.add_argument(
+        "--rate", type=float, default=2.0, help="trades per second per instrument (aimed at)"
+    )
     demo.add_argument(
         "--durability", choices=[d.value for d in Durability], default=Durability.FSYNC.value
     )
@@ -199,8 +203,16 @@ def verify(url: str) -> int:
     return 0 if result.ok else 1
 
 
-async def demo_market(url: str, seconds: float, seed: int, rate: int, durability: str) -> int:
-    from exchange_server.marketdata.random_flow import run_random_flow
+TICKER_SYMBOLS = ("NIFTY50", "RELIANCE", "TCS", "INFY", "HDFCBANK", "BTC-INR")
+
+
+async def demo_market(url: str, seconds: float, seed: int, rate: float, durability: str) -> int:
+    from exchange_server.marketdata.simulator import (
+        Simulator,
+        SimulatorConfig,
+        set_up_demo_market,
+    )
+    from exchange_server.marketdata.universe import demo_universe
     from exchange_server.server import EngineSettings, ExchangeService
 
     service = ExchangeService(EngineSettings(url, durability=Durability(durability)))
@@ -209,7 +221,14 @@ async def demo_market(url: str, seconds: float, seed: int, rate: int, durability
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    flow = asyncio.create_task(run_random_flow(service, seed, rate))
+    listings = demo_universe()
+    await set_up_demo_market(service, listings)
+    simulator = Simulator(
+        service,
+        listings,
+        SimulatorConfig(seed=seed, trades_per_second=rate, always_open=True),
+    )
+    flow = asyncio.create_task(simulator.run())
     print(f"exchange running on {url} (Ctrl-C to stop)", flush=True)
     deadline = time.monotonic() + seconds if seconds else None
     last_seq = service.sequencer.seq
@@ -220,9 +239,12 @@ async def demo_market(url: str, seconds: float, seed: int, rate: int, durability
             exchange = service.sequencer.exchange
             seq = service.sequencer.seq
             quotes = "  ".join(
-                f"{symbol} {exchange.last_price.get(symbol, 0) / 100:.2f}"
-                f" [{book.best_bid / 100:.2f}/{book.best_ask / 100:.2f}]"
-                for symbol, book in exchange.books.items()
+                f"{symbol} {exchange.instruments[symbol].price_to_decimal(price)}"
+                for symbol in TICKER_SYMBOLS
+                if (
+                    price := exchange.last_price.get(symbol)
+                    or exchange.instruments[symbol].reference_price
+                )
             )
             print(f"seq {seq:>8}  {seq - last_seq:>5} cmd/s  {quotes}", flush=True)
             last_seq = seq

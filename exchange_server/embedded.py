@@ -64,6 +64,7 @@ def start_embedded(
     data_dir: Path | None = None,
     paper_cash: Decimal | None = None,
     demo_market: bool = True,
+    always_open: bool = True,
     database_url: str | None = None,
     extra_env: dict[str, str] | None = None,
 ) -> EmbeddedServer:
@@ -77,6 +78,8 @@ def start_embedded(
     env["EXCHANGE_EMBEDDED_SECRET"] = secret
     if paper_cash is not None:
         env["EXCHANGE_PAPER_CASH"] = str(paper_cash)
+    # Offline practice: the simulated market trades at any hour unless asked not to.
+    env["EXCHANGE_ALWAYS_OPEN"] = "true" if always_open else "false"
     arguments = [
         sys.executable,
         "-m",

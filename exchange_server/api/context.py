@@ -30,8 +30,23 @@ from exchange_server.engine.sequencer import (
     SequencerFailure,
     SequencerStopped,
 )
+from exchange_server.marketdata.feeds import FeedMode, FeedSettings, MarketFeed
+from exchange_server.marketdata.history import (
+    CandleRecorder,
+    HistoryStore,
+    history_database_url,
+    restore_candles,
+    seed_history,
+)
 from exchange_server.marketdata.market_state import MarketState
-from exchange_server.marketdata.random_flow import run_random_flow, set_up_demo_market
+from exchange_server.marketdata.replay import load_replays
+from exchange_server.marketdata.simulator import (
+    SimulatedClock,
+    Simulator,
+    SimulatorConfig,
+    set_up_demo_market,
+)
+from exchange_server.marketdata.universe import demo_universe
 from exchange_server.server import EngineSettings, ExchangeService, sibling_database_url
 from exchange_server.storage.database import create_database_engine, migrate
 
@@ -53,6 +68,10 @@ class ServerContext:
         self._auth: AuthService | None = None
         self._hub: StreamHub | None = None
         self._background: list[asyncio.Task[None]] = []
+        self.history: HistoryStore | None = None  # stored candles (the candles route reads it)
+        self.history_engine: Engine | None = None
+        self.simulator: Simulator | None = None
+        self.feed: MarketFeed | None = None
         self.ready = False
         self.draining = False
         self.committed_seq = 0  # the last journal sequence committed and published
@@ -92,22 +111,81 @@ class ServerContext:
             await asyncio.to_thread(migrate, engine)
             self._auth = AuthService(engine, settings, self.open_account)
             await self._hub.start()
-            if settings.demo_market or settings.embedded_secret:
-                # The embedded exchange is always the demo market (its paper cash is in the
-                # market's currency); the bots trade in it when ``demo_market`` is on.
-                await set_up_demo_market(self.service)
+            await self._start_history()
+            await self._start_market()
             if settings.embedded_secret:
                 await self._auth.provision_paper_user()
-            if settings.demo_market:
-                self._background.append(
-                    asyncio.create_task(
-                        run_random_flow(self.service, 7, settings.demo_rate), name="demo-market"
-                    )
-                )
         except BaseException:
             await self.stop()
             raise
         self.ready = True
+
+    async def _start_history(self) -> None:
+        """Candles: the shipped daily history, imported bars and live candles saved as they
+        form, in their own database (a sibling SQLite file, so candle writes never hold the
+        journal's lock)."""
+        engine = self.history_engine = create_database_engine(
+            history_database_url(self.settings.database_url)
+        )
+        await asyncio.to_thread(migrate, engine)
+        store = self.history = HistoryStore(engine)
+        if self.settings.seed_history:
+            await asyncio.to_thread(seed_history, store)
+        restore_candles(self.market.candles, store, time.time_ns())
+        recorder = CandleRecorder(self.market.candles, store)
+        self._background.append(asyncio.create_task(recorder.run(), name="candle-recorder"))
+
+    async def _start_market(self) -> None:
+        """The demo universe, the simulated market and the external feed, as configured."""
+        settings = self.settings
+        listings = demo_universe()
+        if settings.demo_market or settings.embedded_secret:
+            # The embedded exchange is always the demo market (its paper cash is in the
+            # market's currency); the bots trade in it when ``demo_market`` is on.
+            await set_up_demo_market(self.service, listings)
+        if settings.feed_mode == FeedMode.MIRROR:
+            self.feed = MarketFeed(
+                FeedSettings(
+                    mode=FeedMode.MIRROR,
+                    url=settings.feed_url,
+                    name=settings.feed_name,
+                    mapping=settings.feed_mapping,
+                    subscribe=settings.feed_subscribe,
+                    resync=settings.feed_resync,
+                    heartbeat_seconds=settings.feed_heartbeat_seconds,
+                    max_age_seconds=settings.feed_max_age_seconds,
+                    max_jump_ppm=settings.feed_max_jump_ppm,
+                    check_band=settings.feed_check_band,
+                    reference_interval_seconds=settings.feed_reference_interval_seconds,
+                ),
+                instruments=lambda symbol: self.market.instruments.get(symbol),
+                execute=self.service.execute,
+                registry=self.metrics.registry,
+            )
+            self.feed.start()
+        if settings.demo_market:
+            replays = load_replays(settings.replay) if settings.replay else []
+            # The engine keeps real time (its journal never runs backwards); a faster or
+            # replayed clock drives only the simulated fair values.
+            clock = (
+                SimulatedClock(settings.speed, replays[0].start_ns if replays else None)
+                if replays or settings.speed != 1
+                else None
+            )
+            self.simulator = Simulator(
+                self.service,
+                listings,
+                SimulatorConfig(
+                    seed=settings.seed,
+                    trades_per_second=settings.demo_trades_per_second,
+                    speed=settings.speed,
+                    always_open=settings.always_open,
+                ),
+                clock=clock,
+                replays=replays,
+                external=self.feed.prices if self.feed is not None else None,
+            )
+            self._background.append(asyncio.create_task(self.simulator.run(), name="demo-market"))
 
     async def begin_drain(self, reason: str) -> None:
         """Refuse new commands at once and close every stream with ``reason``; commands in
@@ -121,6 +199,11 @@ class ServerContext:
         """Drain: refuse new work, stop background flows, close streams, then finish and
         commit what is in flight."""
         await self.begin_drain("server shutting down")
+        if self.feed is not None:
+            await self.feed.stop()
+            self.feed = None
+        if self.simulator is not None:
+            await self.simulator.stop()
         for task in self._background:
             task.cancel()
         for task in self._background:
@@ -128,9 +211,10 @@ class ServerContext:
                 await task
         self._background = []
         await self.service.stop()
-        if self.backoffice_engine is not None:
-            self.backoffice_engine.dispose()
-            self.backoffice_engine = None
+        for engine in (self.backoffice_engine, self.history_engine):
+            if engine is not None:
+                engine.dispose()
+        self.backoffice_engine = self.history_engine = None
 
     def _on_commit(self, batch: list[Committed]) -> None:
         self.committed_seq = batch[-1].seq

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import tomllib
@@ -52,8 +53,28 @@ class ServerSettings:
     ws_queue_messages: int = 2000  # pending messages a slow reader may accumulate
     ws_heartbeat_seconds: float = 10.0
     ws_idle_timeout_seconds: float = 35.0
-    demo_market: bool = False
-    demo_rate: int = 200
+    # Load the shipped daily history into the candle store at start (quick after the first).
+    seed_history: bool = True
+    demo_market: bool = False  # run the simulated market (bots trading the demo universe)
+    demo_trades_per_second: float = 2.0  # aimed at, per instrument
+    always_open: bool = False  # every session open at all hours (offline practice)
+    speed: float = 1.0  # simulated seconds per wall second for the fair values (1 to 100)
+    # Replay real intraday bars: "SBIN=<file or folder>@2017-09-27,NIFTY50=<file>".
+    replay: str = ""
+    seed: int = 7
+    # An external market data feed (marketdata/feeds): "mirror" lets its prices drive the
+    # reference prices and the market makers; "off" ignores it.
+    feed_mode: str = "off"
+    feed_url: str = ""  # ws:// or wss://
+    feed_name: str = "external"  # the feed's label in metrics
+    feed_mapping: dict[str, Any] = field(default_factory=dict)  # TOML [feed_mapping]
+    feed_subscribe: dict[str, Any] = field(default_factory=dict)  # sent after connecting
+    feed_resync: dict[str, Any] = field(default_factory=dict)  # sent after a sequence gap
+    feed_heartbeat_seconds: float = 15.0
+    feed_max_age_seconds: float = 10.0
+    feed_max_jump_ppm: int = 0
+    feed_check_band: bool = True
+    feed_reference_interval_seconds: float = 1.0
     # Embedded mode: a one-time secret that logs the provisioned paper user in.
     embedded_secret: str = ""
     paper_cash: Decimal = Decimal("10000000")
@@ -77,6 +98,8 @@ def _convert(current: Any, raw: Any) -> Any:
         return Path(raw)
     if isinstance(current, Durability):
         return Durability(raw)
+    if isinstance(current, dict):  # a TOML table, or JSON in an environment variable
+        return raw if isinstance(raw, dict) else json.loads(raw)
     if isinstance(current, list):
         return raw if isinstance(raw, list) else [p.strip() for p in str(raw).split(",") if p]
     if isinstance(current, RateLimit):

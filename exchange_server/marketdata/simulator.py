@@ -57,6 +57,7 @@ from exchange_server.marketdata.fair_value import (
     AssetSpec,
     FairValueModel,
 )
+from exchange_server.marketdata.feeds.adapter import ExternalPrices
 from exchange_server.marketdata.replay import ReplayPath
 from exchange_server.marketdata.sessions import SessionKeeper
 from exchange_server.server import ExchangeService
@@ -258,8 +259,10 @@ class Simulator:
         config: SimulatorConfig | None = None,
         clock: Clock | None = None,
         replays: Sequence[ReplayPath] = (),
+        external: ExternalPrices | None = None,
     ) -> None:
         self.service = service
+        self.external = external  # an outside feed's prices anchor fair values (mirror mode)
         self.listings = list(listings)
         self.config = config or SimulatorConfig()
         self.clock = clock or SystemClock()
@@ -409,6 +412,10 @@ class Simulator:
                 price = replay.price_at(now)
                 if price is not None:
                     model.set_value(symbol, price)
+            elif self.external is not None and intensity[model.index[symbol]] > 0:
+                external = self.external.latest(symbol)
+                if external is not None:
+                    model.set_value(symbol, float(external))
             instrument = exchange.instruments[symbol]
             self._keep_in_band(instrument)
             if not instrument.tradable:

@@ -18,10 +18,8 @@ import uvicorn
 from exchange_server.api.app import create_app
 from exchange_server.api.context import ServerContext
 from exchange_server.api.settings import RateLimit, ServerSettings
-from exchange_server.domain.commands import ListInstrument
-from exchange_server.domain.enums import AssetClass
 from exchange_server.engine.journal import Durability
-from exchange_server.marketdata.random_flow import DEMO_LISTINGS, TICK
+from exchange_server.marketdata.universe import demo_universe, listing_command
 from exchange_server.protocol import TokenPair, UserOut
 
 PASSWORD = "correct horse battery"
@@ -96,6 +94,7 @@ def server_settings(
         data_dir=tmp_path,
         password_hashing="fast",
         durability=Durability.BUFFERED,
+        seed_history=False,  # a second per server; the history tests seed their own
         # Generous limits: tests that are about limits set their own.
         user_rate=RateLimit(10_000, 10_000),
         ip_rate=RateLimit(10_000, 10_000),
@@ -106,21 +105,14 @@ def server_settings(
     return settings
 
 
+# A few names of the demo universe: enough for every test, quick to list.
+TEST_SYMBOLS = ("RELIANCE", "TCS", "INFY", "HDFCBANK", "SBIN")
+
+
 async def list_demo_instruments(context: ServerContext) -> None:
-    for listing in DEMO_LISTINGS:
-        await context.submit(
-            ListInstrument(
-                listing.symbol,
-                listing.name,
-                AssetClass.EQUITY,
-                "NSE",
-                "INR",
-                sector=listing.sector,
-                isin=listing.isin,
-                tick_size=TICK,
-                reference_price=listing.last_close,
-            )
-        )
+    for listing in demo_universe():
+        if listing.symbol in TEST_SYMBOLS:
+            await context.submit(listing_command(listing))
 
 
 @contextlib.asynccontextmanager
