@@ -33,7 +33,9 @@ class Record:
 
     @property
     def __dict__(self) -> dict[str, Any]:  # type: ignore[override]
-        return dict(zip(self.FIELDS, self.values(), strict=True))
+        names = self.FIELDS
+        values = self.values()
+        return {names[i]: values[i] for i in range(len(names))}
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
