@@ -9,7 +9,7 @@ No sign-in needed (rate limits still apply).
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
@@ -22,7 +22,7 @@ from exchange_server.api.convert import (
 )
 from exchange_server.api.deps import Context
 from exchange_server.api.errors import ApiError
-from exchange_server.marketdata.calendar import NSE_CALENDAR
+from exchange_server.marketdata.calendar import calendar_for
 from exchange_server.marketdata.candles import INTERVALS, STORED_INTERVALS
 from exchange_server.marketdata.history import HistoryStore, merge_bars
 from exchange_server.protocol import (
@@ -162,14 +162,24 @@ async def candles(
     )
 
 
+Session = Annotated[
+    Literal["NSE", "24x7"], Query(description="NSE hours, or round the clock (crypto)")
+]
+
+
 @router.get("/market/status", response_model=MarketStatus)
-async def market_status(context: Context) -> MarketStatus:
-    halted = sorted(s for s, i in context.market.instruments.items() if i.status != "open")
-    return NSE_CALENDAR.status(halted)
+async def market_status(context: Context, session: Session = "NSE") -> MarketStatus:
+    """Whether the session is open now (always, when the server runs "always open"), and
+    which instruments an operator or a circuit breaker has halted."""
+    halted = sorted(s for s, i in context.market.instruments.items() if i.status == "halted")
+    status = calendar_for(session).status(halted)
+    if context.settings.always_open and not status.is_open:
+        status.is_open, status.session = True, "open"
+    return status
 
 
 @router.get("/market/calendar", response_model=MarketCalendar)
 async def market_calendar(
-    days: Annotated[int, Query(ge=1, le=366)] = 14,
+    days: Annotated[int, Query(ge=1, le=366)] = 14, session: Session = "NSE"
 ) -> MarketCalendar:
-    return NSE_CALENDAR.calendar(days)
+    return calendar_for(session).calendar(days)
