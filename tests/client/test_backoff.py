@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from workstation.client.backoff import Backoff
+from exchange_server.backoff import Backoff
 
 
 def test_delays_double_from_the_initial_delay_up_to_the_cap() -> None:

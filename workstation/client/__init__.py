@@ -10,7 +10,7 @@ No Qt here: the workstation's session layer and plain scripts use it alike.
                 ...
 """
 
-from workstation.client.backoff import Backoff
+from exchange_server.backoff import Backoff
 from workstation.client.channels import channel_name
 from workstation.client.errors import (
     ApiError,

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
 
+from exchange_server.backoff import Backoff
 from exchange_server.protocol import CancelAllResult, OrderOut, OrderType, Side, TimeInForce
-from workstation.client.backoff import Backoff
 from workstation.client.channels import SequenceTracker, Verdict, channel_name, parse_data
 from workstation.client.errors import (
     ApiError,

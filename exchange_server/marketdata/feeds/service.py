@@ -12,9 +12,9 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
+from exchange_server.backoff import Backoff
 from exchange_server.engine.clock import Clock
 from exchange_server.marketdata.feeds.adapter import ExternalPrices, FeedHealth, InstrumentLookup
-from exchange_server.marketdata.feeds.backoff import Backoff
 from exchange_server.marketdata.feeds.mapping import FieldMapping
 from exchange_server.marketdata.feeds.metrics import FeedMetrics
 from exchange_server.marketdata.feeds.mirror import Execute, MirrorMode, MirrorSettings
@@ -62,7 +62,7 @@ class FeedSettings:
             subscribe=messages,
             resync=self.resync or None,
             heartbeat_timeout_seconds=self.heartbeat_seconds,
-            backoff=Backoff(cap=max(self.backoff_cap_seconds, Backoff().initial)),
+            backoff=Backoff(initial=0.5, cap=max(self.backoff_cap_seconds, 0.5)),
             limits=TickLimits(
                 max_age_seconds=self.max_age_seconds,
                 max_jump_ppm=self.max_jump_ppm,

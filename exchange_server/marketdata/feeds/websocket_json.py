@@ -22,6 +22,7 @@ from typing import Any
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
 
+from exchange_server.backoff import Backoff
 from exchange_server.engine.clock import Clock, SystemClock
 from exchange_server.marketdata.feeds.adapter import (
     FeedHealth,
@@ -30,7 +31,6 @@ from exchange_server.marketdata.feeds.adapter import (
     Tick,
     TickSink,
 )
-from exchange_server.marketdata.feeds.backoff import Backoff
 from exchange_server.marketdata.feeds.mapping import FieldMapping
 from exchange_server.marketdata.feeds.metrics import FeedMetrics
 from exchange_server.marketdata.feeds.validation import (

@@ -10,11 +10,11 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
+from exchange_server.backoff import Backoff
 from exchange_server.domain.enums import AssetClass
 from exchange_server.domain.instruments import Instrument
 from exchange_server.engine.clock import ManualClock
 from exchange_server.marketdata.feeds.adapter import Tick
-from exchange_server.marketdata.feeds.backoff import Backoff
 from exchange_server.marketdata.feeds.local_feed_server import LOCAL_FEED_MAPPING
 from exchange_server.marketdata.feeds.metrics import FeedMetrics
 from exchange_server.marketdata.feeds.websocket_json import WebSocketFeedConfig, WebSocketJsonFeed

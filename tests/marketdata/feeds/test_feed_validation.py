@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from exchange_server.backoff import Backoff
 from exchange_server.marketdata.feeds.adapter import Tick
-from exchange_server.marketdata.feeds.backoff import Backoff
 from exchange_server.marketdata.feeds.validation import (
     BadTick,
     Gap,

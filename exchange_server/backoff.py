@@ -1,7 +1,8 @@
-"""Reconnect delays: exponential, capped, with jitter.
+"""Reconnect delays: exponential, capped, with jitter. Shared by the client (reconnecting
+to a server) and the market data feeds (reconnecting to a feed), like ``protocol``.
 
-Jitter matters because an outage at the feed's end drops every subscriber at once; without it
-they would all come back in the same instant, again and again.
+Jitter matters because a restart drops every connection at once; without it they would all
+come back in the same instant, again and again.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ class Backoff:
     """``delay(n)`` before the n-th retry (from 0): ``initial * factor**n`` capped at
     ``cap``, then reduced by a random fraction of up to ``jitter`` of itself."""
 
-    initial: float = 0.5
+    initial: float = 0.25
     factor: float = 2.0
-    cap: float = 30.0
+    cap: float = 15.0
     jitter: float = 0.5
 
     def __post_init__(self) -> None:
@@ -29,12 +30,12 @@ class Backoff:
 
     def base(self, attempt: int) -> float:
         delay = self.initial
-        # Step by step, so a long outage stops at the cap instead of overflowing a power.
+        # Multiplying step by step stops at the cap instead of overflowing a float power.
         for _ in range(max(0, attempt)):
             delay *= self.factor
             if delay >= self.cap:
                 return self.cap
-        return delay
+        return min(delay, self.cap)
 
     def delay(self, attempt: int, uniform: Callable[[], float] = random.random) -> float:
         return self.base(attempt) * (1.0 - self.jitter * uniform())
