@@ -1,0 +1,204 @@
+"""The DOM ladder: one row per price, asks above bids, the trader's own working orders at
+each price beside the book's sizes. Clicking the bid side asks for a buy at that price,
+the ask side a sell (``trade_requested``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt, Signal
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
+
+from exchange_server.protocol import Depth, OrderOut
+from workstation.docks.table_format import DOWN, UP, fmt_decimal, fmt_quantity
+from workstation.docks.table_model import Column, KeyedSortProxy, KeyedTableModel
+
+OPEN_STATUSES = frozenset({"new", "partially_filled", "triggered"})
+ROW_HEIGHT = 18
+
+
+@dataclass(frozen=True, slots=True)
+class LadderRow:
+    price: Decimal
+    bid: Decimal | None
+    ask: Decimal | None
+    my_buy: Decimal | None
+    my_sell: Decimal | None
+    best: bool = False  # the best bid or the best ask: drawn bold
+
+
+BUYS, BID, PRICE, ASK, SELLS = range(5)
+
+
+def ladder_rows(depth: Depth | None, orders: Iterable[OrderOut], symbol: str) -> list[LadderRow]:
+    """The rows of the ladder from a book and the account's orders (any order)."""
+    bids = {level.price: level.quantity for level in depth.bids} if depth else {}
+    asks = {level.price: level.quantity for level in depth.asks} if depth else {}
+    my_buys: dict[Decimal, Decimal] = {}
+    my_sells: dict[Decimal, Decimal] = {}
+    for order in orders:
+        # Resting limit orders only: a stop is not in the book until it triggers.
+        if order.symbol != symbol or order.price is None or order.status not in OPEN_STATUSES:
+            continue
+        if order.order_type in ("stop_limit", "stop_market") and order.status == "new":
+            continue
+        mine = my_buys if order.side == "buy" else my_sells
+        mine[order.price] = mine.get(order.price, Decimal(0)) + order.remaining
+    best_bid = max(bids) if bids else None
+    best_ask = min(asks) if asks else None
+    prices = set(bids) | set(asks) | set(my_buys) | set(my_sells)
+    return [
+        LadderRow(
+            price,
+            bids.get(price),
+            asks.get(price),
+            my_buys.get(price),
+            my_sells.get(price),
+            price in (best_bid, best_ask),
+        )
+        for price in sorted(prices, reverse=True)
+    ]
+
+
+def ladder_model(decimals: list[int]) -> KeyedTableModel[LadderRow]:
+    """``decimals`` is a one-element list the dock updates when the symbol changes."""
+
+    def price_text(row: LadderRow) -> str:
+        return fmt_decimal(row.price, decimals[0])
+
+    def price_colour(row: LadderRow) -> str | None:
+        if row.bid is not None:
+            return UP
+        if row.ask is not None:
+            return DOWN
+        return None
+
+    columns: list[Column[LadderRow]] = [
+        Column(
+            "My buys",
+            lambda r: r.my_buy,
+            lambda r: fmt_quantity(r.my_buy),
+            numeric=True,
+            colour=lambda r: UP,
+            tooltip="Your working buy orders at this price",
+        ),
+        Column(
+            "Bid size",
+            lambda r: r.bid,
+            lambda r: fmt_quantity(r.bid),
+            numeric=True,
+            tooltip="Click to buy at this price with the ticket's quantity",
+        ),
+        Column("Price", lambda r: (r.price, r.best), price_text, numeric=True, colour=price_colour),
+        Column(
+            "Ask size",
+            lambda r: r.ask,
+            lambda r: fmt_quantity(r.ask),
+            numeric=True,
+            tooltip="Click to sell at this price with the ticket's quantity",
+        ),
+        Column(
+            "My sells",
+            lambda r: r.my_sell,
+            lambda r: fmt_quantity(r.my_sell),
+            numeric=True,
+            colour=lambda r: DOWN,
+            tooltip="Your working sell orders at this price",
+        ),
+    ]
+    return KeyedTableModel(columns, key=lambda r: r.price)
+
+
+class SizeBarDelegate(QStyledItemDelegate):
+    """A translucent bar behind a size, proportional to the biggest level shown: the shape
+    of the book at a glance."""
+
+    def __init__(self, colour: str, ladder: LadderView) -> None:
+        super().__init__(ladder)
+        self.colour = QColor(colour)
+        self.colour.setAlpha(60)
+        self.ladder = ladder
+        self.right_to_left = colour == UP  # bid bars grow from the price outward
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        value = index.data(Qt.ItemDataRole.UserRole)
+        biggest = self.ladder.biggest
+        if isinstance(value, Decimal) and biggest > 0:
+            rect = QRect(option.rect)
+            width = max(1, int(rect.width() * float(value / biggest)))
+            if self.right_to_left:
+                rect.setLeft(rect.right() - width)
+            else:
+                rect.setWidth(width)
+            painter.fillRect(rect.adjusted(0, 1, 0, -1), self.colour)
+        super().paint(painter, option, index)
+
+
+class LadderView(QTableView):
+    trade_requested = Signal(str, object)  # side, price (Decimal)
+
+    def __init__(self, model: KeyedTableModel[LadderRow], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ladder_model = model
+        self.biggest = Decimal(0)
+        self.proxy = KeyedSortProxy(self)
+        self.proxy.setSourceModel(model)
+        self.proxy.sort(PRICE, Qt.SortOrder.DescendingOrder)  # asks on top, bids below
+        self.setModel(self.proxy)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setMouseTracking(True)
+        self.verticalHeader().hide()
+        self.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header.setHighlightSections(False)
+        header.setSectionsClickable(False)
+        self.setItemDelegateForColumn(BID, SizeBarDelegate(UP, self))
+        self.setItemDelegateForColumn(ASK, SizeBarDelegate(DOWN, self))
+        self.clicked.connect(self._clicked)
+
+    def set_rows(self, rows: list[LadderRow]) -> None:
+        sizes = [size for row in rows for size in (row.bid, row.ask) if size is not None]
+        self.biggest = max(sizes, default=Decimal(0))
+        self.ladder_model.set_rows(rows)
+
+    def row_at_view(self, view_row: int) -> LadderRow:
+        return self.ladder_model.row_at(self.proxy.mapToSource(self.proxy.index(view_row, 0)).row())
+
+    def _clicked(self, index: QModelIndex) -> None:
+        if not index.isValid():
+            return
+        row = self.row_at_view(index.row())
+        if index.column() in (BUYS, BID):
+            self.trade_requested.emit("buy", row.price)
+        elif index.column() in (ASK, SELLS):
+            self.trade_requested.emit("sell", row.price)
+
+    def centre_on_spread(self) -> None:
+        """Scroll so the touch sits mid-view, where the trader's eyes are."""
+        for view_row in range(self.proxy.rowCount()):
+            if self.row_at_view(view_row).bid is not None:
+                self.scrollTo(
+                    self.proxy.index(view_row, PRICE), QAbstractItemView.ScrollHint.PositionAtCenter
+                )
+                return

@@ -1,0 +1,421 @@
+"""The order ticket: buy or sell one symbol, checked before it is sent.
+
+Every field is checked as it is typed with the exchange's own rules (``workstation.
+validation``): quantity and lot, tick, price band, trigger, validity, cash or holdings. The
+ticket refuses to send what the exchange would refuse; what only the exchange can judge comes
+back as a rejection and is shown with the exchange's reason next to the field it names.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtWidgets import QCompleter, QWidget
+
+from exchange_server.protocol import InstrumentOut, OrderOut, PlaceOrderRequest
+from workstation.client import ApiError, new_client_order_id
+from workstation.docks.base import PanelDock
+from workstation.docks.blotter_actions import describe, spawn
+from workstation.docks.table_format import DOWN, UP, fmt_decimal, fmt_money, fmt_quantity
+from workstation.docks.ticket_form import TicketForm
+from workstation.session.links import LinkGroups
+from workstation.validation import (
+    PRICED_KINDS,
+    STOP_KINDS,
+    Checked,
+    TicketInput,
+    estimate,
+    parse_decimal,
+    validate_ticket,
+)
+
+if TYPE_CHECKING:
+    from workstation.session.session import Session
+
+TYPE_LABELS = {"limit": "LMT", "market": "MKT", "stop_limit": "SL", "stop_market": "SL-M"}
+
+
+class OrderTicketDock(PanelDock):
+    dock_id: ClassVar[str] = "order_ticket"
+    title: ClassVar[str] = "Order Ticket"
+    linkable: ClassVar[bool] = True
+
+    order_placed = Signal(object)  # OrderOut the exchange accepted
+    order_rejected = Signal(str, str)  # code, message
+
+    def __init__(self, session: Session, links: LinkGroups, parent: QWidget | None = None) -> None:
+        super().__init__(session, links, parent)
+        self.form = form = TicketForm(self)
+        self.setWidget(form)
+        self.side = "buy"
+        self.sending = False
+        self.attempted = False  # after a send attempt, empty fields are reported too
+        self.last_checked: Checked | None = None
+        self._syncing = False
+        self._unwatch: Any = None
+
+        self._completer = QCompleter(sorted(session.instruments), form.symbol_edit)
+        self._completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        form.symbol_edit.setCompleter(self._completer)
+        form.symbol_edit.textEdited.connect(self._refresh_completer)
+        form.symbol_edit.editingFinished.connect(self._symbol_typed)
+        form.buy_button.clicked.connect(lambda: self.set_side("buy"))
+        form.sell_button.clicked.connect(lambda: self.set_side("sell"))
+        form.order_type.currentIndexChanged.connect(self._type_changed)
+        form.tif.currentIndexChanged.connect(self._changed)
+        form.quantity.textEdited.connect(self._quantity_edited)
+        form.lots.textEdited.connect(self._lots_edited)
+        form.price.textEdited.connect(self._changed)
+        form.trigger.textEdited.connect(self._changed)
+        for edit in (form.quantity, form.lots, form.price, form.trigger):
+            edit.returnPressed.connect(self.submit)
+        form.submit.clicked.connect(self.submit)
+        form.confirm_send.clicked.connect(self._confirmed)
+        form.confirm_back.clicked.connect(self._hide_confirmation)
+
+        session.quotes_changed.connect(self._quotes_changed)
+        session.balances_changed.connect(self._changed)
+        self.set_side("buy")
+        self._type_changed()
+
+    # -- what is shown -------------------------------------------------------------------
+    @property
+    def instrument(self) -> InstrumentOut | None:
+        return self.session.instruments.get(self.symbol) if self.symbol else None
+
+    def set_symbol(self, symbol: str) -> None:
+        if symbol == self.symbol:
+            return
+        super().set_symbol(symbol)
+        self.form.symbol_edit.setText(symbol)
+        if self._unwatch is not None:
+            self._unwatch()
+        self._unwatch = self.session.watch_quotes([symbol])
+        instrument = self.instrument
+        self.form.name.setText(instrument.name if instrument else "")
+        if instrument is not None and instrument.price_decimals >= 0:
+            self.form.price.setPlaceholderText(f"Limit price (tick {instrument.tick_size})")
+        self.form.price.clear()
+        self.form.trigger.clear()
+        self._sync_lots_from_quantity()
+        self._show_touch()
+        self._changed()
+
+    def _refresh_completer(self) -> None:
+        # Instruments arrive after connecting; the list is rebuilt when it has grown.
+        model = self._completer.model()
+        if model.rowCount() != len(self.session.instruments):
+            self._completer.setModel(QStringListModel(sorted(self.session.instruments), self))
+
+    def _symbol_typed(self) -> None:
+        text = self.form.symbol_edit.text().strip().upper()
+        if text and text != self.symbol:
+            self.pick_symbol(text)
+
+    def set_side(self, side: str) -> None:
+        self.side = side
+        (self.form.buy_button if side == "buy" else self.form.sell_button).setChecked(True)
+        self.form.style_side(side)
+        self._changed()
+
+    def order_kind(self) -> str:
+        return str(self.form.order_type.currentData())
+
+    def set_order_kind(self, kind: str) -> None:
+        self.form.order_type.setCurrentIndex(self.form.order_type.findData(kind))
+
+    def _type_changed(self) -> None:
+        kind = self.order_kind()
+        priced, stop = kind in PRICED_KINDS, kind in STOP_KINDS
+        for widget in (self.form.price, self.form.price_label):
+            widget.setVisible(priced)
+        for widget in (self.form.trigger, self.form.trigger_label):
+            widget.setVisible(stop)
+        self._changed()
+
+    def _quotes_changed(self, symbols: Any) -> None:
+        if self.symbol in symbols:
+            self._show_touch()
+            if self.order_kind() != "limit":  # market estimates follow the touch
+                self._changed()
+
+    def _show_touch(self) -> None:
+        quote = self.session.quotes.get(self.symbol) if self.symbol else None
+        instrument = self.instrument
+        if quote is None or instrument is None:
+            self.form.touch.setText("")
+            return
+        decimals = instrument.price_decimals
+        bid = fmt_decimal(quote.bid, decimals) or "-"
+        ask = fmt_decimal(quote.ask, decimals) or "-"
+        self.form.touch.setText(
+            f"<span style='color:{UP}'>{bid}</span> / <span style='color:{DOWN}'>{ask}</span>"
+        )
+
+    # -- quantity in units and in lots -----------------------------------------------------
+    def _quantity_edited(self) -> None:
+        self._sync_lots_from_quantity()
+        self._changed()
+
+    def _lots_edited(self) -> None:
+        instrument, lots = self.instrument, parse_decimal(self.form.lots.text())
+        if instrument is not None and lots is not None:
+            self.form.quantity.setText(fmt_quantity(lots * instrument.lot_size).replace(",", ""))
+        self._changed()
+
+    def _sync_lots_from_quantity(self) -> None:
+        instrument, quantity = self.instrument, parse_decimal(self.form.quantity.text())
+        if instrument is None:
+            return
+        self.form.lot_hint.setText(f"Lot size {fmt_quantity(instrument.lot_size)}")
+        if quantity is not None and instrument.lot_size:
+            lots = quantity / instrument.lot_size
+            text = fmt_quantity(lots).replace(",", "") if lots == lots.to_integral_value() else ""
+            self.form.lots.setText(text)
+
+    # -- checking ------------------------------------------------------------------------------
+    def ticket(self) -> TicketInput:
+        form = self.form
+        return TicketInput(
+            symbol=self.symbol or "",
+            side="buy" if self.side == "buy" else "sell",
+            order_type=self.order_kind(),  # type: ignore[arg-type]
+            quantity=form.quantity.text(),
+            price=form.price.text(),
+            trigger_price=form.trigger.text(),
+            tif=str(form.tif.currentData()),
+        )
+
+    def check(self) -> Checked:
+        instrument = self.instrument
+        ticket = self.ticket()
+        quote = self.session.quotes.get(self.symbol or "")
+        cash = holdings = None
+        balances = self.session.balances
+        if balances:  # not loaded yet: leave funds to the exchange
+            currency = instrument.currency if instrument else "INR"
+            cash = balances[currency].available if currency in balances else Decimal(0)
+            held = balances.get(ticket.symbol)
+            holdings = held.available if held is not None else Decimal(0)
+        return validate_ticket(
+            ticket,
+            instrument,
+            last_price=quote.last if quote else None,
+            available_cash=cash,
+            available_holdings=holdings,
+        )
+
+    def _changed(self, *_: Any) -> None:
+        checked = self.last_checked = self.check()
+        self._show_problems(checked)
+        self._show_estimate()
+        self._hide_confirmation()
+
+    def _show_problems(self, checked: Checked) -> None:
+        form = self.form
+        labels = {
+            "symbol": form.symbol_error,
+            "quantity": form.quantity_error,
+            "price": form.price_error,
+            "trigger_price": form.trigger_error,
+            "tif": form.tif_error,
+            "funds": form.funds_error,
+        }
+        for name, label in labels.items():
+            problem = checked.first(name)  # type: ignore[arg-type]
+            # Empty fields are not nagged about until the trader tries to send.
+            if problem is not None and (problem.code != "not_a_number" or self.attempted):
+                label.setText(problem.message)
+                label.show()
+            else:
+                label.clear()
+                label.hide()
+        ticket = self.ticket()
+        verb = "Buy" if self.side == "buy" else "Sell"
+        quantity = parse_decimal(ticket.quantity)
+        summary = f"{verb} {fmt_quantity(quantity)} {self.symbol or ''}" if quantity else verb
+        form.submit.setText(summary)
+        form.submit.setEnabled(not self.sending)
+
+    def _show_estimate(self) -> None:
+        quote = self.session.quotes.get(self.symbol or "")
+        result = estimate(
+            self.ticket(),
+            self.instrument,
+            best_bid=quote.bid if quote else None,
+            best_ask=quote.ask if quote else None,
+            last_price=quote.last if quote else None,
+        )
+        self.form.value.setText(fmt_money(result.value) or "-")
+        self.form.reserve.setText(fmt_money(result.reserve) or "-")
+        currency = self.instrument.currency if self.instrument else "INR"
+        balance = self.session.balances.get(currency)
+        self.form.buying_power.setText(fmt_money(balance.available) if balance else "-")
+
+    def problems_shown(self) -> list[str]:
+        """The validation messages a trader can see right now (for tests and tooltips)."""
+        form = self.form
+        labels = (
+            form.symbol_error,
+            form.quantity_error,
+            form.price_error,
+            form.trigger_error,
+            form.tif_error,
+            form.funds_error,
+        )
+        return [label.text() for label in labels if label.isVisibleTo(self) and label.text()]
+
+    # -- sending ---------------------------------------------------------------------------
+    def prefill(
+        self,
+        side: str,
+        symbol: str | None = None,
+        price: Decimal | str | None = None,
+        quantity: Decimal | str | None = None,
+    ) -> None:
+        """Fill the ticket for a hotkey (F1 buy / F2 sell) or a click on the ladder."""
+        if symbol and symbol != self.symbol:
+            self.pick_symbol(symbol)
+        if price is not None:
+            if self.order_kind() not in PRICED_KINDS:
+                self.set_order_kind("limit")
+            self.form.price.setText(str(price))
+        if quantity is not None:
+            self.form.quantity.setText(str(quantity))
+            self._sync_lots_from_quantity()
+        self.set_side(side)
+        self.show()
+        self.raise_()
+        self.form.quantity.setFocus()
+        self.form.quantity.selectAll()
+
+    def place_at(self, side: str, price: Any) -> None:
+        """Click-to-trade: a limit order at ``price`` with the ticket's quantity (confirmed
+        first when the trader asked for confirmations)."""
+        self.prefill(side, self.symbol, price=price)
+        self.submit()
+
+    def submit(self) -> None:
+        if self.sending:
+            return
+        self.attempted = True
+        checked = self.last_checked = self.check()
+        self._show_problems(checked)
+        if not checked.ok:
+            self.form.status.setText("Not sent: " + checked.problems[0].message)
+            self._status_colour(DOWN)
+            return
+        if self.form.confirm.isChecked():
+            self.form.confirm_text.setText(f"Send {self.describe_order(checked)}?")
+            self.form.confirm_box.show()
+            self.form.submit.hide()
+            self.form.confirm_send.setFocus()
+            return
+        self._send(checked)
+
+    def describe_order(self, checked: Checked) -> str:
+        ticket, instrument = self.ticket(), self.instrument
+        decimals = instrument.price_decimals if instrument else None
+        text = (
+            f"{ticket.side.upper()} {fmt_quantity(checked.quantity)} {ticket.symbol} "
+            f"{TYPE_LABELS[ticket.order_type]}"
+        )
+        if checked.price is not None:
+            text += f" @ {fmt_decimal(checked.price, decimals)}"
+        if checked.trigger_price is not None:
+            text += f" trigger {fmt_decimal(checked.trigger_price, decimals)}"
+        return text + f" {ticket.tif.upper()}"
+
+    def _confirmed(self) -> None:
+        self._hide_confirmation()
+        checked = self.check()  # the market may have moved while the trader read
+        if checked.ok:
+            self._send(checked)
+        else:
+            self._show_problems(checked)
+
+    def _hide_confirmation(self) -> None:
+        if self.form.confirm_box.isVisibleTo(self):
+            self.form.confirm_box.hide()
+            self.form.submit.show()
+
+    def _send(self, checked: Checked) -> None:
+        ticket = self.ticket()
+        assert checked.quantity is not None  # a checked ticket always has one
+        request = PlaceOrderRequest(
+            symbol=ticket.symbol,
+            side=ticket.side,
+            quantity=checked.quantity,
+            order_type=ticket.order_type,
+            price=checked.price,
+            trigger_price=checked.trigger_price,
+            tif=ticket.tif,  # type: ignore[arg-type]
+            # One id per send: a retry after a dropped connection cannot double the order.
+            client_order_id=new_client_order_id(),
+        )
+        self.sending = True
+        self.form.submit.setEnabled(False)
+        self.form.status.setText(f"Sending {self.describe_order(checked)}…")
+        self._status_colour(None)
+        spawn(self.session.place_order(request), on_done=self._accepted, on_error=self._rejected)
+
+    def _accepted(self, order: OrderOut) -> None:
+        self.sending = False
+        self.attempted = False
+        self.form.submit.setEnabled(True)
+        self.form.status.setText(f"Order {order.order_id} {order.status.replace('_', ' ')}")
+        self._status_colour(UP)
+        self.order_placed.emit(order)
+
+    def _rejected(self, error: BaseException) -> None:
+        self.sending = False
+        self.form.submit.setEnabled(True)
+        message = describe(error)
+        code = error.code if isinstance(error, ApiError) else "error"
+        self.form.status.setText(f"Rejected: {message}")
+        self._status_colour(DOWN)
+        field = error.field if isinstance(error, ApiError) else None
+        label = {
+            "quantity": self.form.quantity_error,
+            "price": self.form.price_error,
+            "trigger_price": self.form.trigger_error,
+            "tif": self.form.tif_error,
+        }.get(field or "")
+        if label is not None:
+            label.setText(message)
+            label.show()
+        self.order_rejected.emit(code, message)
+
+    def _status_colour(self, colour: str | None) -> None:
+        self.form.status.setStyleSheet(f"color: {colour};" if colour else "")
+
+    # -- for the shell ---------------------------------------------------------------------
+    def is_populated(self) -> bool:
+        return self.instrument is not None
+
+    def save_state(self) -> dict[str, Any]:
+        state = super().save_state()
+        state.update(
+            side=self.side,
+            order_type=self.order_kind(),
+            quantity=self.form.quantity.text(),
+            tif=self.form.tif.currentData(),
+            confirm=self.form.confirm.isChecked(),
+        )
+        return state
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        super().restore_state(state)
+        if state.get("order_type") in TYPE_LABELS:
+            self.set_order_kind(str(state["order_type"]))
+        if isinstance(state.get("tif"), str):
+            index = self.form.tif.findData(state["tif"])
+            if index >= 0:
+                self.form.tif.setCurrentIndex(index)
+        if isinstance(state.get("quantity"), str):
+            self.form.quantity.setText(state["quantity"])
+            self._sync_lots_from_quantity()
+        self.form.confirm.setChecked(bool(state.get("confirm", False)))
+        self.set_side("sell" if state.get("side") == "sell" else "buy")
