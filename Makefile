@@ -28,7 +28,7 @@ $(NATIVE): $(STAMP) $(DOMAIN_SOURCES) build_native.py
 native: $(NATIVE)
 
 run: $(NATIVE)
-	$(BIN)/exchange-server serve --demo-market
+	$(BIN)/workstation
 
 test: lint typecheck pytest
 
