@@ -270,8 +270,8 @@ class Session(QObject):
         except ValueError as error:  # a channel the protocol does not have: a caller's bug
             log.error("cannot subscribe to %s: %s", key, error)
             return
+        # Not awaited for staleness: a new channel is loading, not out of date.
         self._subscriptions[key] = subscription
-        self._awaiting_snapshot.add(subscription.channel)
 
     # -- the stream -----------------------------------------------------------------------
     def _on_state(self, message: StreamMessage) -> None:
