@@ -48,6 +48,11 @@ class StoredSnapshot:
     state: bytes
 
 
+# Rows per SQLite INSERT statement: 5 parameters each stays far below SQLite's limit of
+# 32,766 bound parameters.
+SQLITE_ROWS_PER_INSERT = 256
+
+
 class JournalWriter:
     """Appends to the journal over its own connection. Not thread-safe: one writer thread."""
 
@@ -64,6 +69,7 @@ class JournalWriter:
             f"INSERT INTO snapshots (seq, ts_ns, state_hash, state, created_at) "
             f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})"
         )
+        self._sqlite_inserts: dict[int, str] = {}  # rows -> multi-row INSERT
         self._proxy: Any = None
         self._connection: Any = None
         self.last_written_seq = 0
@@ -95,13 +101,33 @@ class JournalWriter:
             cursor = connection.cursor()
             if self._sqlite:  # the engine runs sqlite3 in autocommit mode: open one transaction
                 cursor.execute("BEGIN IMMEDIATE")
-            cursor.executemany(self._insert_journal, rows)
+                # Many rows per statement: sqlite3 releases and retakes the GIL around every
+                # statement step, and while the event loop is busy each retake waits up to a
+                # switch interval (5 ms), so a row per step made busy commits crawl.
+                start, left = 0, len(rows)
+                while left:
+                    # Power-of-two chunks: at most nine statement shapes ever, so they all
+                    # stay in sqlite3's prepared-statement cache.
+                    count = min(SQLITE_ROWS_PER_INSERT, 1 << (left.bit_length() - 1))
+                    chunk = rows[start : start + count]
+                    cursor.execute(self._sqlite_insert(count), [v for row in chunk for v in row])
+                    start, left = start + count, left - count
+            else:
+                cursor.executemany(self._insert_journal, rows)
             cursor.close()
             connection.commit()
         except BaseException:
             connection.rollback()
             raise
         self.last_written_seq = rows[-1][0]
+
+    def _sqlite_insert(self, count: int) -> str:
+        statement = self._sqlite_inserts.get(count)
+        if statement is None:
+            values = ",".join(["(?, ?, ?, ?, ?)"] * count)
+            statement = f"INSERT INTO journal (seq, ts_ns, kind, command, events) VALUES {values}"
+            self._sqlite_inserts[count] = statement
+        return statement
 
     def write_snapshot(self, seq: int, ts_ns: int, state_hash: str, state: bytes) -> None:
         """Store a snapshot of the state after ``seq``; refused if the journal has not
