@@ -27,6 +27,15 @@ def fmt_money(value: Decimal | None, *, signed: bool = False) -> str:
     return fmt_decimal(value, MONEY_DECIMALS, signed=signed)
 
 
+def fmt_cash(value: Decimal | None, *, signed: bool = False) -> str:
+    """Money to the paisa; an amount finer than that (a fee's fraction) in full, never
+    rounded away."""
+    if value is None:
+        return ""
+    cents = value.quantize(Decimal("0.01"))
+    return fmt_decimal(cents if cents == value else value.normalize(), signed=signed)
+
+
 def fmt_quantity(value: Decimal | None) -> str:
     if value is None:
         return ""

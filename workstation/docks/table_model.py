@@ -56,7 +56,11 @@ class Column(Generic[RowT]):
 
 def fixed_font() -> QFont:
     """The system's fixed-width font: digits line up down a column."""
-    return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    # Some platforms (offscreen, minimal desktops) name no family: ask for any monospace.
+    font.setStyleHint(QFont.StyleHint.Monospace)
+    font.setFixedPitch(True)
+    return font
 
 
 class KeyedTableModel(QAbstractTableModel, Generic[RowT]):

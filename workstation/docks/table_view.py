@@ -43,13 +43,16 @@ class BlotterTable(QWidget):
         self.export_button = QPushButton("Export CSV", self)
         self.export_button.setToolTip("Save the rows shown (filtered and sorted) as CSV")
         self.export_button.clicked.connect(self.ask_export)
-        self.status = QLabel(self)
+        self.count = QLabel(self)  # how many rows, and what they add up to
+        self.count.setObjectName("tableCount")
+        self.status = QLabel(self)  # the outcome of the last action (export, cancel...)
         self.status.setObjectName("tableStatus")
 
         self.bar = QHBoxLayout()
         self.bar.setContentsMargins(0, 0, 0, 0)
         self.bar.setSpacing(4)
         self.bar.addWidget(self.filter)
+        self.bar.addWidget(self.count)
         self.bar.addStretch(1)
         self.bar.addWidget(self.status)
         self.bar.addWidget(self.export_button)
@@ -68,8 +71,10 @@ class BlotterTable(QWidget):
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header = self.view.horizontalHeader()
         header.setHighlightSections(False)
-        header.setStretchLastSection(True)
-        header.setDefaultSectionSize(90)
+        # Columns keep their widths; spare room stays blank at the right rather than
+        # stretching the last column away from the others.
+        header.setStretchLastSection(False)
+        header.setDefaultSectionSize(84)
         header.setMinimumSectionSize(40)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
@@ -88,6 +93,10 @@ class BlotterTable(QWidget):
         button.clicked.connect(slot)
         self.bar.insertWidget(self.bar.count() - 2, button)
         return button
+
+    def sort_by(self, column: int, descending: bool = False) -> None:
+        order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+        self.view.sortByColumn(column, order)
 
     def set_column_widths(self, widths: dict[int, int]) -> None:
         for column, width in widths.items():
