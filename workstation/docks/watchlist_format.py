@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 try:  # the shell's theme owns the semantic colours
     from workstation.theme import DOWN, UP
@@ -70,3 +72,30 @@ def direction_colour(value: Decimal | float | None) -> QColor | None:
 def number_font() -> QFont:
     """Numbers in columns line up only in a fixed-pitch font."""
     return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+
+
+def compact_table(view: QTableView) -> None:
+    """The market panels' table look: fixed-pitch, tight rows, no grid, whole-row selection."""
+    view.setFont(number_font())
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setShowGrid(False)
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.setCornerButtonEnabled(False)
+    view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    rows = view.verticalHeader()
+    rows.setVisible(False)
+    rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    rows.setDefaultSectionSize(view.fontMetrics().height() + 6)
+    header = view.horizontalHeader()
+    header.setHighlightSections(False)
+    header.setDefaultAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+
+def set_column_chars(view: QTableView, widths: dict[int, int]) -> None:
+    """Column widths in characters of the view's (fixed-pitch) font."""
+    metrics = view.fontMetrics()
+    for column, chars in widths.items():
+        view.setColumnWidth(column, metrics.horizontalAdvance("0" * chars) + 12)
