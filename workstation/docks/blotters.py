@@ -71,7 +71,7 @@ class BlotterDock(PanelDock):
 
 class OpenOrdersDock(BlotterDock):
     dock_id: ClassVar[str] = "open_orders"
-    title: ClassVar[str] = "Open Orders"
+    title: ClassVar[str] = "Open orders"
 
     def __init__(self, session: Session, links: LinkGroups, parent: QWidget | None = None) -> None:
         super().__init__(session, links, parent)
@@ -162,7 +162,7 @@ class OpenOrdersDock(BlotterDock):
 
 class OrderHistoryDock(BlotterDock):
     dock_id: ClassVar[str] = "order_history"
-    title: ClassVar[str] = "Order History"
+    title: ClassVar[str] = "Order history"
 
     def __init__(self, session: Session, links: LinkGroups, parent: QWidget | None = None) -> None:
         super().__init__(session, links, parent)

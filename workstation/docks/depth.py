@@ -28,7 +28,7 @@ LEVELS = 20
 
 class DepthDock(PanelDock):
     dock_id: ClassVar[str] = "depth"
-    title: ClassVar[str] = "Depth"
+    title: ClassVar[str] = "Market depth"
     linkable: ClassVar[bool] = True
 
     trade_requested = Signal(str, object)  # side ("buy" | "sell"), price (Decimal)
@@ -37,7 +37,7 @@ class DepthDock(PanelDock):
         super().__init__(session, links, parent)
         self._decimals = [2]
         self._unwatch: Any = None
-        self._centred = False
+        self._shown: str | None = None  # the symbol whose book the ladder shows
         body = QWidget(self)
         self.summary = QLabel(body)  # spread, mid, sizes at the touch
         self.summary.setFont(fixed_font())
@@ -71,7 +71,7 @@ class DepthDock(PanelDock):
         self._unwatch = self.session.watch_depth(symbol, LEVELS)
         instrument = self.session.instruments.get(symbol)
         self._decimals[0] = instrument.price_decimals if instrument else 2
-        self._centred = False
+        self.ladder.auto_centre = True
         self.setWindowTitle(f"{self.title} — {symbol}")
         self.ladder.set_rows([])
         self.refresh()
@@ -85,11 +85,9 @@ class DepthDock(PanelDock):
             return
         depth = self.session.depth.get(self.symbol)
         self.ladder.set_rows(ladder_rows(depth, self.session.orders.values(), self.symbol))
+        self._shown = self.symbol if depth is not None and (depth.bids or depth.asks) else None
         self.chart.show_depth(depth)
         self._show_summary()
-        if depth is not None and depth.bids and not self._centred:
-            self._centred = True
-            self.ladder.centre_on_spread()
 
     def _show_summary(self) -> None:
         depth = self.session.depth.get(self.symbol or "")
@@ -112,5 +110,4 @@ class DepthDock(PanelDock):
         )
 
     def is_populated(self) -> bool:
-        depth = self.session.depth.get(self.symbol or "")
-        return depth is not None and bool(depth.bids or depth.asks)
+        return self.symbol is not None and self._shown == self.symbol

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt, Signal
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QColor, QPainter, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -156,6 +156,9 @@ class LadderView(QTableView):
         super().__init__(parent)
         self.ladder_model = model
         self.biggest = Decimal(0)
+        # The touch stays mid-view as the book moves, until the trader scrolls away to look
+        # deeper (a new symbol centres again).
+        self.auto_centre = True
         self.proxy = KeyedSortProxy(self)
         self.proxy.setSourceModel(model)
         self.proxy.sort(PRICE, Qt.SortOrder.DescendingOrder)  # asks on top, bids below
@@ -181,6 +184,17 @@ class LadderView(QTableView):
         sizes = [size for row in rows for size in (row.bid, row.ask) if size is not None]
         self.biggest = max(sizes, default=Decimal(0))
         self.ladder_model.set_rows(rows)
+        if self.auto_centre:
+            self.centre_on_spread()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        self.auto_centre = False
+        super().wheelEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.auto_centre:
+            self.centre_on_spread()
 
     def row_at_view(self, view_row: int) -> LadderRow:
         return self.ladder_model.row_at(self.proxy.mapToSource(self.proxy.index(view_row, 0)).row())
@@ -195,7 +209,8 @@ class LadderView(QTableView):
             self.trade_requested.emit("sell", row.price)
 
     def centre_on_spread(self) -> None:
-        """Scroll so the touch sits mid-view, where the trader's eyes are."""
+        """Scroll so the touch sits mid-view, where the trader's eyes are: between the best
+        ask (the last ask row) and the best bid (the first bid row)."""
         for view_row in range(self.proxy.rowCount()):
             if self.row_at_view(view_row).bid is not None:
                 self.scrollTo(

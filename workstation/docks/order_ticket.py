@@ -39,7 +39,7 @@ TYPE_LABELS = {"limit": "LMT", "market": "MKT", "stop_limit": "SL", "stop_market
 
 class OrderTicketDock(PanelDock):
     dock_id: ClassVar[str] = "order_ticket"
-    title: ClassVar[str] = "Order Ticket"
+    title: ClassVar[str] = "Order ticket"
     linkable: ClassVar[bool] = True
 
     order_placed = Signal(object)  # OrderOut the exchange accepted
@@ -77,6 +77,7 @@ class OrderTicketDock(PanelDock):
 
         session.quotes_changed.connect(self._quotes_changed)
         session.balances_changed.connect(self._changed)
+        session.connection_changed.connect(self._show_instrument)
         self.set_side("buy")
         self._type_changed()
 
@@ -93,12 +94,17 @@ class OrderTicketDock(PanelDock):
         if self._unwatch is not None:
             self._unwatch()
         self._unwatch = self.session.watch_quotes([symbol])
-        instrument = self.instrument
-        self.form.name.setText(instrument.name if instrument else "")
-        if instrument is not None and instrument.price_decimals >= 0:
-            self.form.price.setPlaceholderText(f"Limit price (tick {instrument.tick_size})")
         self.form.price.clear()
         self.form.trigger.clear()
+        self._show_instrument()
+
+    def _show_instrument(self, *_: Any) -> None:
+        """Name, tick and lot of the symbol (again after a reconnect: listings may change)."""
+        instrument = self.instrument
+        self.form.name.setText(instrument.name if instrument else "")
+        tick = f" (tick {instrument.tick_size})" if instrument else ""
+        self.form.price.setPlaceholderText(f"Limit price{tick}")
+        self.form.trigger.setPlaceholderText(f"Trigger price{tick}")
         self._sync_lots_from_quantity()
         self._show_touch()
         self._changed()
