@@ -123,8 +123,13 @@ async def test_depth_dock_follows_the_book_and_clicks_trade(
         QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert requests == [("buy", best_bid), ("sell", reference + tick)]
 
-    # Another symbol on the link moves the dock; the old book is gone from the ladder.
+    # Right-click on one's own orders cancels them (the menu's action, taken directly).
     shot(dock, "depth_reliance")
+    dock.cancel_at("buy", best_bid)
+    await wait_until(lambda: view.row_at_view(bid_row).my_buy is None)
+    assert session.orders[placed.order_id].status == "cancelled"
+
+    # Another symbol on the link moves the dock; the old book is gone from the ladder.
     links.set_symbol("red", "TCS")
     await wait_until(lambda: dock.symbol == "TCS" and dock.is_populated())
 
@@ -134,5 +139,4 @@ async def test_depth_dock_follows_the_book_and_clicks_trade(
         return {row.price for row in view.ladder_model.rows()} == prices
 
     await wait_until(shows_tcs)
-    await session.cancel_order(placed.order_id)
     dock.close()

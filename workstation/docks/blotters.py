@@ -241,6 +241,7 @@ class PositionsDock(BlotterDock):
         self.totals = QLabel(self)
         self.totals.setFont(fixed_font())
         self.totals.setTextFormat(Qt.TextFormat.RichText)
+        self.totals.setContentsMargins(4, 0, 4, 2)
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.positions_table, "Positions")
@@ -339,6 +340,7 @@ class FundsDock(BlotterDock):
         self.ledger_table.sort_by(4, descending=True)  # entry order: newest first
         self.headline = QLabel(self)
         self.headline.setFont(fixed_font())
+        self.headline.setContentsMargins(4, 2, 4, 0)
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self.cash_table)
         splitter.addWidget(self.ledger_table)

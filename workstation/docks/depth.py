@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from workstation.docks.base import PanelDock
+from workstation.docks.blotter_actions import spawn
 from workstation.docks.depth_chart import DepthChart
 from workstation.docks.depth_ladder import LadderView, ladder_model, ladder_rows
 from workstation.docks.table_format import fmt_decimal, fmt_quantity
@@ -42,15 +43,17 @@ class DepthDock(PanelDock):
         self.summary = QLabel(body)  # spread, mid, sizes at the touch
         self.summary.setFont(fixed_font())
         self.summary.setObjectName("depthSummary")
+        self.summary.setContentsMargins(4, 0, 4, 0)
         self.ladder = LadderView(ladder_model(self._decimals), body)
         self.ladder.trade_requested.connect(self.trade_requested)
+        self.ladder.cancel_requested.connect(self.cancel_at)
         self.chart = DepthChart(body)
         splitter = QSplitter(Qt.Orientation.Vertical, body)
         splitter.addWidget(self.ladder)
         splitter.addWidget(self.chart)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([600, 400])  # a ratio: the splitter scales it to its height
+        splitter.setStretchFactor(0, 7)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([700, 300])  # a ratio: the splitter scales it to its height
         layout = QVBoxLayout(body)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
@@ -75,6 +78,16 @@ class DepthDock(PanelDock):
         self.setWindowTitle(f"{self.title} — {symbol}")
         self.ladder.set_rows([])
         self.refresh()
+
+    def cancel_at(self, side: str, price: Decimal) -> None:
+        """Cancel the trader's working orders on ``side`` at ``price`` (right-click)."""
+        for order in self.session.open_orders(self.symbol):
+            if order.side == side and order.price == price:
+                spawn(
+                    self.session.cancel_order(order.order_id),
+                    session=self.session,
+                    what=f"Cancel order {order.order_id}",
+                )
 
     def _depth_changed(self, symbol: str) -> None:
         if symbol == self.symbol:

@@ -8,11 +8,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
+    QMenu,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
@@ -151,6 +152,7 @@ class SizeBarDelegate(QStyledItemDelegate):
 
 class LadderView(QTableView):
     trade_requested = Signal(str, object)  # side, price (Decimal)
+    cancel_requested = Signal(str, object)  # side, price: the trader's own orders there
 
     def __init__(self, model: KeyedTableModel[LadderRow], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -179,6 +181,8 @@ class LadderView(QTableView):
         self.setItemDelegateForColumn(BID, SizeBarDelegate(UP, self))
         self.setItemDelegateForColumn(ASK, SizeBarDelegate(DOWN, self))
         self.clicked.connect(self._clicked)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
 
     def set_rows(self, rows: list[LadderRow]) -> None:
         sizes = [size for row in rows for size in (row.bid, row.ask) if size is not None]
@@ -207,6 +211,22 @@ class LadderView(QTableView):
             self.trade_requested.emit("buy", row.price)
         elif index.column() in (ASK, SELLS):
             self.trade_requested.emit("sell", row.price)
+
+    def _context_menu(self, point: QPoint) -> None:
+        """Right-click on one's own orders at a price offers to cancel them."""
+        index = self.indexAt(point)
+        if not index.isValid() or index.column() not in (BUYS, SELLS):
+            return
+        row = self.row_at_view(index.row())
+        side = "buy" if index.column() == BUYS else "sell"
+        if (row.my_buy if side == "buy" else row.my_sell) is None:
+            return
+        menu = QMenu(self)
+        menu.addAction(
+            f"Cancel my {side}s at {row.price}",
+            lambda: self.cancel_requested.emit(side, row.price),
+        )
+        menu.popup(self.viewport().mapToGlobal(point))
 
     def centre_on_spread(self) -> None:
         """Scroll so the touch sits mid-view, where the trader's eyes are: between the best
