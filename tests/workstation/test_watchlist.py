@@ -13,7 +13,7 @@ from PySide6.QtTest import QTest
 
 from tests.api.conftest import TEST_SYMBOLS
 from tests.workstation.conftest import Market, WaitUntil
-from workstation.docks.flash_delegate import FLASH_ROLE
+from workstation.docks.flash_cells import FLASH_ROLE
 from workstation.docks.watchlist import WatchlistDock
 from workstation.docks.watchlist_format import DASH
 from workstation.docks.watchlist_model import SYMBOL_ROLE, Column

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.docks.base import PanelDock
-from workstation.docks.flash_delegate import FlashDelegate, FlashPump
+from workstation.docks.flash_cells import FlashPump
 from workstation.docks.watchlist_filter import ALL, ANY_PERFORMANCE, PERFORMANCE_FILTERS
 from workstation.docks.watchlist_filter import WatchlistFilter as _Filter
 from workstation.docks.watchlist_format import number_font
@@ -91,7 +91,6 @@ class WatchlistView(QTableView):
         self.setSortingEnabled(True)
         self.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self.setItemDelegate(FlashDelegate(self))
 
 
 class WatchlistDock(PanelDock):

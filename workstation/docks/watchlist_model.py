@@ -2,7 +2,7 @@
 
 Quotes arrive as ``session.quotes_changed(symbols)``. The model collects the symbols it
 shows, and at most every ``COALESCE_MS`` compares each pending row with what it last showed:
-changed cells get a flash timestamp (see flash_delegate) and the row one ``dataChanged``
+changed cells get a flash timestamp (see flash_cells) and the row one ``dataChanged``
 spanning its changed columns. Unchanged rows cost nothing, so 200 symbols updating 2,000
 times a second make at most 25 small updates a second per row.
 """
@@ -28,10 +28,10 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 
 from exchange_server.protocol import Quote
-from workstation.docks.flash_delegate import FLASH_ROLE, FLASH_SECONDS
+from workstation.docks.flash_cells import FLASH_ROLE, FLASH_SECONDS, NO_FLASH, flash_colour
 from workstation.docks.watchlist_format import (
     compact_text,
     direction_colour,
@@ -79,8 +79,33 @@ HEADER_TIPS = (
     "Day's low",
 )
 VALUE_COLUMNS = len(HEADERS) - 1  # every column but the symbol holds a number
-_DAY_COLOURED = (Column.LAST, Column.CHANGE, Column.CHANGE_PERCENT)
 _NO_VALUE = float("-inf")
+# Roles as plain ints: comparing Qt's enum members costs a Python call each.
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole.value)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole.value)
+_FONT = int(Qt.ItemDataRole.FontRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_ROLES = frozenset(
+    {
+        _DISPLAY,
+        _BACKGROUND,
+        _FOREGROUND,
+        _ALIGNMENT,
+        _FONT,
+        _TOOLTIP,
+        SORT_ROLE,
+        SECTOR_ROLE,
+        ASSET_CLASS_ROLE,
+        SYMBOL_ROLE,
+        FLASH_ROLE,
+    }
+)
+_ROW_FLAGS = (
+    Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+)
+_DAY_COLOURED = frozenset(int(c) for c in (Column.LAST, Column.CHANGE, Column.CHANGE_PERCENT))
 
 Values = tuple[Decimal | None, ...]
 
@@ -107,6 +132,11 @@ class _Row:
     values: Values = (None,) * VALUE_COLUMNS
     changed_at: list[float] = field(default_factory=lambda: [0.0] * VALUE_COLUMNS)
     direction: list[int] = field(default_factory=lambda: [0] * VALUE_COLUMNS)
+    # Formatted once per change, not once per paint: a view asks for every visible cell
+    # on every repaint, and Python formatting Decimals there would cost a core.
+    texts: list[str] = field(default_factory=list)
+    sort_keys: list[float] = field(default_factory=list)
+    colour: QColor | None = None  # the day's direction, for LTP and the changes
 
 
 def _direction(old: Decimal | None, new: Decimal | None) -> int:
@@ -118,6 +148,9 @@ def _direction(old: Decimal | None, new: Decimal | None) -> int:
 class WatchlistModel(QAbstractTableModel):
     # The user changed the list itself (added, removed, reordered): time to save it.
     symbols_edited = Signal()
+    # A coalesced batch of quotes changed some rows (after their dataChanged): the sort and
+    # filter proxy re-sorts once per batch instead of once per row.
+    quotes_applied = Signal()
 
     def __init__(self, session: Session, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -145,7 +178,7 @@ class WatchlistModel(QAbstractTableModel):
         self._rows = []
         for symbol in dict.fromkeys(symbols):
             values = quote_values(self.session.quotes.get(symbol))
-            self._rows.append(_Row(symbol, values))
+            self._rows.append(self._render(_Row(symbol, values)))
         self._reindex()
         self._pending.clear()
         self.endResetModel()
@@ -156,7 +189,8 @@ class WatchlistModel(QAbstractTableModel):
             return False
         position = len(self._rows) if row is None else max(0, min(row, len(self._rows)))
         self.beginInsertRows(QModelIndex(), position, position)
-        self._rows.insert(position, _Row(symbol, quote_values(self.session.quotes.get(symbol))))
+        values = quote_values(self.session.quotes.get(symbol))
+        self._rows.insert(position, self._render(_Row(symbol, values)))
         self._reindex()
         self.endInsertRows()
         self.symbols_edited.emit()
@@ -212,6 +246,7 @@ class WatchlistModel(QAbstractTableModel):
         self._last_flush = now
         pending, self._pending = self._pending, set()
         quotes = self.session.quotes
+        updates = self.updates
         for symbol in pending:
             number = self._row_of.get(symbol)
             if number is None:
@@ -234,9 +269,12 @@ class WatchlistModel(QAbstractTableModel):
                     row.direction[column] = direction
                     self._last_change = now
             row.values = new
+            self._render(row)
             self.updates += 1
             # Columns are shifted by one: the symbol column holds no value.
             self.dataChanged.emit(self.index(number, first + 1), self.index(number, last + 1))
+        if self.updates != updates:
+            self.quotes_applied.emit()
 
     def is_fading(self) -> bool:
         return time.monotonic() - self._last_change < FLASH_SECONDS
@@ -260,39 +298,34 @@ class WatchlistModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if not index.isValid():
+        # The hot path of every repaint (a visible cell is asked for about nine roles):
+        # plain int comparisons, cached values, the common roles first.
+        if role not in _ROLES:
             return None
         row = self._rows[index.row()]
         column = index.column()
-        if column == Column.SYMBOL:
-            return self._symbol_data(row, role)
-        value = row.values[column - 1]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(row.symbol, column, value)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return RIGHT
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if column in _DAY_COLOURED:
-                return direction_colour(row.values[Column.CHANGE - 1])
-            return None
-        if role == FLASH_ROLE:
-            at = row.changed_at[column - 1]
-            return (at, row.direction[column - 1]) if at else None
+        if role == _DISPLAY:
+            return row.texts[column]
+        if role == _BACKGROUND:
+            if column == 0:
+                return None
+            return flash_colour(row.changed_at[column - 1], row.direction[column - 1])
+        if role == _FOREGROUND:
+            return row.colour if column in _DAY_COLOURED else None
+        if role == _ALIGNMENT:
+            return LEFT if column == 0 else RIGHT
+        if role == _FONT:
+            return self._bold if column == 0 else None
         if role == SORT_ROLE:
-            return _NO_VALUE if value is None else float(value)
+            return row.symbol if column == 0 else row.sort_keys[column - 1]
         if role == SYMBOL_ROLE:
             return row.symbol
-        return None
-
-    def _symbol_data(self, row: _Row, role: int) -> Any:
-        if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE, SYMBOL_ROLE):
-            return row.symbol
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return LEFT
-        if role == Qt.ItemDataRole.FontRole:
-            return self._bold
+        if role == FLASH_ROLE:  # never None (see NO_FLASH)
+            if column == 0 or not row.changed_at[column - 1]:
+                return NO_FLASH
+            return (row.changed_at[column - 1], row.direction[column - 1])
         instrument = self.session.instruments.get(row.symbol)
-        if role == Qt.ItemDataRole.ToolTipRole and instrument is not None:
+        if role == _TOOLTIP and column == 0 and instrument:
             return f"{instrument.name}\n{instrument.sector} · {instrument.asset_class}"
         if role == SECTOR_ROLE:
             return instrument.sector if instrument is not None else ""
@@ -300,24 +333,29 @@ class WatchlistModel(QAbstractTableModel):
             return instrument.asset_class if instrument is not None else ""
         return None
 
-    def _text(self, symbol: str, column: int, value: Decimal | None) -> str:
-        if column == Column.CHANGE_PERCENT:
-            return percent_text(value)
-        if column == Column.VOLUME:
-            return compact_text(value)
-        instrument = self.session.instruments.get(symbol)
+    def _render(self, row: _Row) -> _Row:
+        instrument = self.session.instruments.get(row.symbol)
         decimals = instrument.price_decimals if instrument is not None else 2
-        if column == Column.CHANGE:
-            return signed_text(value, decimals)
-        return price_text(value, decimals)
+        texts = [row.symbol]
+        for column, value in enumerate(row.values, start=1):
+            if column == Column.CHANGE_PERCENT:
+                texts.append(percent_text(value))
+            elif column == Column.VOLUME:
+                texts.append(compact_text(value))
+            elif column == Column.CHANGE:
+                texts.append(signed_text(value, decimals))
+            else:
+                texts.append(price_text(value, decimals))
+        row.texts = texts
+        row.sort_keys = [_NO_VALUE if v is None else float(v) for v in row.values]
+        row.colour = direction_colour(row.values[Column.CHANGE - 1])
+        return row
 
     # -- drag to reorder ------------------------------------------------------------------
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.ItemIsDropEnabled  # between rows
-        return (
-            Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
-        )
+        return _ROW_FLAGS
 
     def supportedDropActions(self) -> Qt.DropAction:
         return Qt.DropAction.MoveAction | Qt.DropAction.CopyAction
