@@ -9,12 +9,12 @@ back as a rejection and is shown with the exchange's reason next to the field it
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from PySide6.QtCore import QStringListModel, Qt, Signal
-from PySide6.QtWidgets import QCompleter, QWidget
+from PySide6.QtWidgets import QCompleter, QLabel, QWidget
 
-from exchange_server.protocol import InstrumentOut, OrderOut, PlaceOrderRequest
+from exchange_server.protocol import InstrumentOut, OrderOut, PlaceOrderRequest, TimeInForce
 from workstation.client import ApiError, new_client_order_id
 from workstation.docks.base import PanelDock
 from workstation.docks.blotter_actions import describe, spawn
@@ -25,6 +25,8 @@ from workstation.validation import (
     PRICED_KINDS,
     STOP_KINDS,
     Checked,
+    OrderKind,
+    TicketField,
     TicketInput,
     estimate,
     parse_decimal,
@@ -126,8 +128,9 @@ class OrderTicketDock(PanelDock):
         self.form.style_side(side)
         self._changed()
 
-    def order_kind(self) -> str:
-        return str(self.form.order_type.currentData())
+    def order_kind(self) -> OrderKind:
+        kind = self.form.order_type.currentData()
+        return cast(OrderKind, kind if kind in TYPE_LABELS else "limit")
 
     def set_order_kind(self, kind: str) -> None:
         self.form.order_type.setCurrentIndex(self.form.order_type.findData(kind))
@@ -187,7 +190,7 @@ class OrderTicketDock(PanelDock):
         return TicketInput(
             symbol=self.symbol or "",
             side="buy" if self.side == "buy" else "sell",
-            order_type=self.order_kind(),  # type: ignore[arg-type]
+            order_type=self.order_kind(),
             quantity=form.quantity.text(),
             price=form.price.text(),
             trigger_price=form.trigger.text(),
@@ -221,7 +224,7 @@ class OrderTicketDock(PanelDock):
 
     def _show_problems(self, checked: Checked) -> None:
         form = self.form
-        labels = {
+        labels: dict[TicketField, QLabel] = {
             "symbol": form.symbol_error,
             "quantity": form.quantity_error,
             "price": form.price_error,
@@ -230,7 +233,7 @@ class OrderTicketDock(PanelDock):
             "funds": form.funds_error,
         }
         for name, label in labels.items():
-            problem = checked.first(name)  # type: ignore[arg-type]
+            problem = checked.first(name)
             # Empty fields are not nagged about until the trader tries to send.
             if problem is not None and (problem.code != "not_a_number" or self.attempted):
                 label.setText(problem.message)
@@ -357,7 +360,7 @@ class OrderTicketDock(PanelDock):
             order_type=ticket.order_type,
             price=checked.price,
             trigger_price=checked.trigger_price,
-            tif=ticket.tif,  # type: ignore[arg-type]
+            tif=cast(TimeInForce, ticket.tif),
             # One id per send: a retry after a dropped connection cannot double the order.
             client_order_id=new_client_order_id(),
         )
