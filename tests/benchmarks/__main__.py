@@ -15,6 +15,7 @@ from tests.benchmarks import (
     bench_journal,
     bench_matching,
     bench_simulator,
+    bench_ui,
     bench_ws_orders,
 )
 from tests.benchmarks.workload import generate
@@ -28,6 +29,7 @@ BENCHES = (
     "ws_fanout",
     "demo_market",
     "candles",
+    "ui",
 )
 
 
@@ -35,6 +37,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks")
     parser.add_argument("--only", nargs="*", choices=BENCHES, default=list(BENCHES))
     parser.add_argument("--operations", type=int, default=1_000_000)
+    parser.add_argument(
+        "--ui-seconds", type=float, default=60.0, help="UI responsiveness run (the issue: 600)"
+    )
     args = parser.parse_args()
     workload = generate(args.operations)
     if "matching_core" in args.only:
@@ -58,6 +63,8 @@ def main() -> int:
         bench_simulator.run()
     if "candles" in args.only:
         bench_candles.run()
+    if "ui" in args.only:
+        bench_ui.run(args.ui_seconds)
     return 0
 
 
