@@ -188,6 +188,9 @@ class Workstation:
         self.splash = Splash()
         self.splash.show()
         self._progress("Starting...")
+        # Import the panels while the embedded exchange starts in its child process: the
+        # wait is the child's, so the imports (about a second) cost no time.
+        asyncio.get_running_loop().call_later(0.05, _preload_panels)
         try:
             session = await self.first_session()
         except Exception as error:
@@ -271,6 +274,12 @@ class Workstation:
             + (f"; still empty: {', '.join(missing)}" if missing else "")
         )
         return 0 if saved and not missing else 1
+
+
+def _preload_panels() -> None:
+    from workstation.docks.registry import available
+
+    available()
 
 
 async def _dialog_result(dialog: QDialog) -> int:
