@@ -5,6 +5,7 @@ an ``ExchangeService``."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import sys
@@ -59,6 +60,9 @@ class EngineSettings:
     snapshot_every: int = 200_000
     snapshot_interval_seconds: float = 300.0
     projections: bool = True
+    # Whether ``start`` waits until the projection process runs (tests and tools that read
+    # the read models at once); the API server does not, its reads wait for the checkpoint.
+    wait_for_projections: bool = True
 
 
 class ExchangeService:
@@ -70,6 +74,7 @@ class ExchangeService:
         self._sequencer: Sequencer | None = None
         self.projections: ProjectionProcess | None = None
         self._collector: asyncio.Task[None] | None = None
+        self._projections_starting: asyncio.Task[None] | None = None
 
     @property
     def sequencer(self) -> Sequencer:
@@ -126,7 +131,14 @@ class ExchangeService:
         else:
             self.read_engine = self.engine
         self.projections = ProjectionProcess(read_url, settings.database_url)
-        await asyncio.to_thread(self.projections.start)
+        if settings.wait_for_projections:
+            await asyncio.to_thread(self.projections.start)
+        else:
+            # Started behind the server's back: readers wait for the checkpoint anyway, and
+            # starting the fork server takes a second the user would otherwise wait for.
+            self._projections_starting = asyncio.create_task(
+                asyncio.to_thread(self.projections.start, wait=False)
+            )
 
     async def stop(self) -> None:
         """Finish queued commands, commit them, stop the projections, close the database."""
@@ -136,6 +148,10 @@ class ExchangeService:
         if self._sequencer is not None:
             await self._sequencer.stop()
             self._sequencer = None
+        if self._projections_starting is not None:
+            with contextlib.suppress(Exception):
+                await self._projections_starting
+            self._projections_starting = None
         if self.projections is not None:
             await asyncio.to_thread(self.projections.stop)
             self.projections = None

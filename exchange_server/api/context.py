@@ -59,7 +59,10 @@ class ServerContext:
     def __init__(self, settings: ServerSettings, clock: Clock | None = None) -> None:
         self.settings = settings
         self.service = ExchangeService(
-            EngineSettings(settings.database_url, durability=settings.durability), clock=clock
+            EngineSettings(
+                settings.database_url, durability=settings.durability, wait_for_projections=False
+            ),
+            clock=clock,
         )
         self.metrics = Metrics()
         self.user_buckets = TokenBuckets(settings.user_rate)
@@ -70,6 +73,7 @@ class ServerContext:
         self._background: list[asyncio.Task[None]] = []
         self.history: HistoryStore | None = None  # stored candles (the candles route reads it)
         self.history_engine: Engine | None = None
+        self._seeding: asyncio.Task[int] | None = None
         self.simulator: Simulator | None = None
         self.feed: MarketFeed | None = None
         self.ready = False
@@ -130,10 +134,22 @@ class ServerContext:
         await asyncio.to_thread(migrate, engine)
         store = self.history = HistoryStore(engine)
         if self.settings.seed_history:
-            await asyncio.to_thread(seed_history, store)
+            # In the background: a second at most, and the charts' first request comes later.
+            # Awaited, not cancelled, at stop (a thread cannot be cancelled).
+            self._seeding = asyncio.create_task(
+                asyncio.to_thread(seed_history, store), name="seed-history"
+            )
         restore_candles(self.market.candles, store, time.time_ns())
         recorder = CandleRecorder(self.market.candles, store)
         self._background.append(asyncio.create_task(recorder.run(), name="candle-recorder"))
+
+    async def history_seeded(self) -> None:
+        """Wait until the shipped history is in the store (at most the first second or two
+        after start); a failed seeding was logged and serves what the store has."""
+        seeding = self._seeding
+        if seeding is not None and not seeding.done():
+            with contextlib.suppress(Exception):
+                await asyncio.shield(seeding)
 
     async def _start_market(self) -> None:
         """The demo universe, the simulated market and the external feed, as configured."""
@@ -210,6 +226,10 @@ class ServerContext:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._background = []
+        if self._seeding is not None:
+            with contextlib.suppress(Exception):
+                await self._seeding
+            self._seeding = None
         await self.service.stop()
         for engine in (self.backoffice_engine, self.history_engine):
             if engine is not None:

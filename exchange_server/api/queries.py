@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from exchange_server.api.context import ServerContext
 
 T = TypeVar("T")
-PROJECTION_WAIT_SECONDS = 5.0
+PROJECTION_WAIT_SECONDS = 15.0  # generous: just after start the projector may be loading
 OPEN_STATUSES = ("new", "partially_filled", "triggered")
 assert not set(OPEN_STATUSES) & {str(s) for s in TERMINAL_STATUSES}
 

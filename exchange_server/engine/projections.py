@@ -330,9 +330,10 @@ class ProjectionProcess:
             daemon=True,
         )
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 60.0, wait: bool = True) -> None:
+        """Start the child; with ``wait``, until it has loaded its checkpoint."""
         self._process.start()
-        if not self._ready.wait(timeout):
+        if wait and not self._ready.wait(timeout):
             raise RuntimeError("the projection process did not start")
 
     @property
@@ -341,7 +342,8 @@ class ProjectionProcess:
 
     @property
     def alive(self) -> bool:
-        return self._process.is_alive()
+        """Not exited (a process still starting counts as alive)."""
+        return self._process.exitcode is None
 
     def wait_for(self, seq: int, timeout: float = 30.0) -> bool:
         """Block until the read models include ``seq`` (polls the shared checkpoint)."""

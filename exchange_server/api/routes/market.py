@@ -155,6 +155,7 @@ async def candles(
     bars = series.between(start, end, limit) if series is not None else []
     store: HistoryStore | None = getattr(context, "history", None)
     if store is not None and interval in STORED_INTERVALS:
+        await context.history_seeded()
         stored = await asyncio.to_thread(store.bars, symbol, interval, start, end, limit)
         bars = merge_bars(stored, bars, limit)
     return CandleSeries(
