@@ -14,10 +14,10 @@ from pathlib import Path
 
 from exchange_server.api.settings import ServerSettings, load_settings
 from exchange_server.engine.journal import Durability
+from exchange_server.paths import default_data_dir
 from exchange_server.protocol import CANDLE_INTERVALS
 from exchange_server.storage.database import (
     create_database_engine,
-    default_data_dir,
     default_database_url,
     migrate,
 )

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import orjson
 
-from exchange_server.storage.database import default_data_dir
+from exchange_server.paths import default_data_dir
 
 # Light on imports on purpose: the workstation imports this module, and must not load the
 # server's stack (FastAPI, the engine) into the UI process.

@@ -94,6 +94,16 @@ class MainWindow(QMainWindow):
             self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
             dock.hide()
             self.docks[spec.dock_id] = dock
+        self._connect_click_to_trade()
+
+    def _connect_click_to_trade(self) -> None:
+        """A click on the depth ladder places a limit order there through the ticket (which
+        asks first when "confirm before sending" is ticked)."""
+        depth, ticket = self.docks.get("depth"), self.docks.get("order_ticket")
+        trade_requested = getattr(depth, "trade_requested", None)
+        place_at = getattr(ticket, "place_at", None)
+        if trade_requested is not None and place_at is not None:
+            trade_requested.connect(place_at)
 
     def dock(self, dock_id: str) -> PanelDock | None:
         return self.docks.get(dock_id)

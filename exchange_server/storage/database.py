@@ -15,14 +15,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
 
-APP_NAME = "trading-workstation"
+from exchange_server.paths import default_data_dir
+
 DATABASE_URL_ENV = "EXCHANGE_DATABASE_URL"
-DATA_DIR_ENV = "EXCHANGE_DATA_DIR"
 MIGRATIONS_PATH = Path(__file__).resolve().parent / "migrations"
 
 # Pass as ``connection.execution_options(**WRITE_TRANSACTION)`` to take SQLite's write lock
@@ -36,14 +35,6 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 # Key of the PostgreSQL advisory lock that serialises concurrent migrations.
 _MIGRATION_LOCK_KEY = zlib.crc32(b"exchange_server.storage.migrate")
-
-
-def default_data_dir() -> Path:
-    """Where the application keeps its files: ``EXCHANGE_DATA_DIR`` or the user data dir."""
-    configured = os.environ.get(DATA_DIR_ENV, "").strip()
-    data_dir = Path(configured) if configured else Path(platformdirs.user_data_dir(APP_NAME))
-    data_dir.mkdir(parents=True, exist_ok=True)
-    return data_dir
 
 
 def default_database_url() -> str:
