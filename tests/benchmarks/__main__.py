@@ -10,6 +10,7 @@ import sys
 
 from tests.benchmarks import (
     bench_candles,
+    bench_chart,
     bench_engine,
     bench_fanout,
     bench_journal,
@@ -29,6 +30,7 @@ BENCHES = (
     "ws_fanout",
     "demo_market",
     "candles",
+    "chart",
     "ui",
 )
 
@@ -63,6 +65,8 @@ def main() -> int:
         bench_simulator.run()
     if "candles" in args.only:
         bench_candles.run()
+    if "chart" in args.only:
+        bench_chart.run()
     if "ui" in args.only:
         bench_ui.run(args.ui_seconds)
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import pyqtgraph as pg
@@ -66,10 +67,28 @@ class TimeAxis(pg.AxisItem):
         self._labels: dict[float, str] = {}
         self.setHeight(24)
 
+    # Every pane's axis and grid asks for the same ticks on each repaint: compute them once.
+    _shared: ClassVar[dict[int, tuple[tuple[Any, ...], list[Any], dict[float, str]]]] = {}
+
     def tickValues(
-        self, minVal: float, maxVal: float, size: float
+        self,
+        minVal: float,
+        maxVal: float,
+        size: float,
     ) -> list[tuple[float, list[float]]]:
+        s = self.series
+        key = (s.version, s.first_x, minVal, maxVal, int(size), self.offset_ns)
+        cached = self._shared.get(id(s))
+        if cached is not None and cached[0] == key:
+            self._labels = cached[2]
+            return list(cached[1])
+        ticks = self._tick_values(minVal, maxVal, size)
+        self._shared[id(s)] = (key, ticks, self._labels)
+        return list(ticks)
+
+    def _tick_values(self, low: float, high: float, size: float) -> list[tuple[float, list[float]]]:
         self._labels = {}
+        minVal, maxVal = low, high
         start = max(0, math.floor(minVal) - self.series.first_x)
         stop = min(len(self.series), math.ceil(maxVal) - self.series.first_x + 1)
         if stop - start < 2 or size <= 0:

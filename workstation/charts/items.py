@@ -18,7 +18,7 @@ import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 
 Array = NDArray[np.float64]
 
@@ -50,6 +50,18 @@ def _bin_starts(start: int, stop: int, group: int) -> NDArray[np.intp]:
     starts = np.arange(first, stop, group)
     starts[0] = start
     return starts
+
+
+def _column_path(x: Array, low: Array, high: Array) -> QPainterPath:
+    """A dense line as one vertical stroke per pixel column, each stretched to reach the
+    previous column's range so the strokes join up. (One long zig-zag polyline instead costs
+    Qt's stroker hundreds of milliseconds.)"""
+    reach_low = np.fmin(low, np.r_[high[:1], high[:-1]])
+    reach_high = np.fmax(high, np.r_[low[:1], low[:-1]])
+    keep = np.isfinite(reach_low) & np.isfinite(reach_high)
+    xs = np.repeat(x[keep], 2)
+    ys = np.column_stack((reach_low[keep], reach_high[keep])).reshape(-1)
+    return pg.arrayToQPath(xs, ys, connect="pairs")
 
 
 class _ArrayItem(pg.GraphicsObject):
@@ -161,13 +173,12 @@ class CandleItem(_ArrayItem):
         grouped: bool,
     ) -> None:
         if grouped:  # a vertical stroke per pixel column covers the group's whole range
-            xs = np.repeat(x, 2)
-            ys = np.column_stack((low, high)).reshape(-1) * sy + dy
-        else:
-            xs, ys = x, close * sy + dy
-        pen = QPen(self.line_colour, 1.5)
-        painter.setPen(pen)
-        painter.drawPath(pg.arrayToQPath(xs, ys, connect="finite"))
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            painter.setPen(QPen(self.line_colour, 0))
+            painter.drawPath(_column_path(x, low * sy + dy, high * sy + dy))
+            return
+        painter.setPen(QPen(self.line_colour, 2.0))
+        painter.drawPath(pg.arrayToQPath(x, close * sy + dy, connect="finite"))
 
     def _paint_candles(
         self,
@@ -211,7 +222,10 @@ class LineItem(_ArrayItem):
 
     def __init__(self, colour: str, width: float = 1.2, style: Qt.PenStyle | None = None) -> None:
         super().__init__()
-        self.pen = QPen(QColor(colour), width)
+        # Cosmetic one-pixel pens take Qt's fast line rasteriser, antialiased or not; wider
+        # ones go through the general stroker at several times the cost.
+        self.pen = QPen(QColor(colour), 0 if width <= 1.5 else width)
+        self.pen.setCosmetic(True)
         if style is not None:
             self.pen.setStyle(style)
         self.values: Array = np.zeros(0)
@@ -238,6 +252,8 @@ class LineItem(_ArrayItem):
             return
         sx, dx, sy, dy = self._device(painter)
         values = self.values[start:stop]
+        painter.save()
+        painter.resetTransform()
         if sx < 0.5:
             group = math.floor(1.0 / sx)
             starts = _bin_starts(start, stop, group) - start
@@ -245,17 +261,17 @@ class LineItem(_ArrayItem):
                 low = np.fmin.reduceat(values, starts)
                 high = np.fmax.reduceat(values, starts)
             centre = starts + start + group * 0.5
-            xs = np.repeat(centre, 2)
-            ys = np.column_stack((low, high)).reshape(-1)
+            x = np.floor((centre + self.first_x) * sx + dx) + 0.5
+            painter.setPen(self.pen)
+            painter.drawPath(_column_path(x, low * sy + dy, high * sy + dy))
         else:
             xs = np.arange(start, stop, dtype=np.float64)
-            ys = values
-        painter.save()
-        painter.resetTransform()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setPen(self.pen)
-        path = pg.arrayToQPath((xs + self.first_x) * sx + dx, ys * sy + dy, connect="finite")
-        painter.drawPath(path)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setPen(self.pen)
+            path = pg.arrayToQPath(
+                (xs + self.first_x) * sx + dx, values * sy + dy, connect="finite"
+            )
+            painter.drawPath(path)
         painter.restore()
 
 
@@ -310,16 +326,21 @@ class HistogramItem(_ArrayItem):
         if stop <= start:
             return
         sx, dx, sy, dy = self._device(painter)
-        values = np.nan_to_num(self.values[start:stop])
+        values = self.values[start:stop]
         rising = self.rising[start:stop]
         group = max(1, math.floor(1.0 / sx)) if sx < 1.0 else 1
         if group > 1:
             starts = _bin_starts(start, stop, group) - start
-            values = np.maximum.reduceat(values, starts)
+            # The bar of largest magnitude stands for its pixel column (MACD goes negative).
+            with np.errstate(invalid="ignore"):
+                highest = np.fmax.reduceat(values, starts)
+                lowest = np.fmin.reduceat(values, starts)
+            values = np.where(np.abs(lowest) > np.abs(highest), lowest, highest)
             rising = rising[np.r_[starts[1:], stop - start] - 1]
             centre = starts + start + (group - 1) * 0.5
         else:
             centre = np.arange(start, stop, dtype=np.float64)
+        values = np.nan_to_num(values)
         x = np.floor((centre + self.first_x) * sx + dx) + 0.5
         if self.overlay:
             view = self.viewRect()
@@ -343,4 +364,60 @@ class HistogramItem(_ArrayItem):
             painter.setPen(pen)
             ys = np.column_stack((base[mask], tops[mask])).reshape(-1)
             painter.drawPath(pg.arrayToQPath(np.repeat(x[mask], 2), ys, connect="pairs"))
+        painter.restore()
+
+
+class GridItem(pg.GraphicsObject):
+    """Background grid at the axes' labelled positions: opaque one-pixel lines, one path."""
+
+    def __init__(self, time_axis: pg.AxisItem, price_axis: pg.AxisItem, colour: str) -> None:
+        super().__init__()
+        self.time_axis = time_axis
+        self.price_axis = price_axis
+        self.pen = QPen(QColor(colour), 1.0)
+        self.setZValue(-100)
+
+    def boundingRect(self) -> QRectF:
+        view = self.viewRect()
+        return view if view is not None else QRectF()
+
+    def viewRangeChanged(self) -> None:
+        self.prepareGeometryChange()
+        super().viewRangeChanged()
+
+    def dataBounds(self, axis: int, frac: float = 1.0, orthoRange: object = None) -> object:
+        return None
+
+    def paint(self, painter: QPainter, *args: object) -> None:
+        view = self.viewRect()
+        if view is None:
+            return
+        sx, dx, sy, dy = _ArrayItem._device(painter)
+        height = self.price_axis.geometry().height()
+        width = self.time_axis.geometry().width()
+        xs = [
+            value
+            for _spacing, values in self.time_axis.tickValues(view.left(), view.right(), width)
+            for value in values
+        ]
+        ys = [
+            value
+            for _spacing, values in self.price_axis.tickValues(view.top(), view.bottom(), height)[
+                :2
+            ]
+            for value in values
+        ]
+        left, right = view.left() * sx + dx, view.right() * sx + dx
+        top, bottom = view.bottom() * sy + dy, view.top() * sy + dy
+        px = np.floor(np.asarray(xs, dtype=np.float64) * sx + dx) + 0.5
+        py = np.floor(np.asarray(ys, dtype=np.float64) * sy + dy) + 0.5
+        line_x = np.r_[np.repeat(px, 2), np.tile([left, right], py.size)]
+        line_y = np.r_[np.tile([top, bottom], px.size), np.repeat(py, 2)]
+        if not line_x.size:
+            return
+        painter.save()
+        painter.resetTransform()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setPen(self.pen)
+        painter.drawPath(pg.arrayToQPath(line_x, line_y, connect="pairs"))
         painter.restore()

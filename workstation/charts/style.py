@@ -10,7 +10,8 @@ except ImportError:  # the shell's theme module is not there yet
     DOWN = "#e5484d"
 
 BACKGROUND = "#131722"
-GRID = "#2a2e39"
+GRID = "#2a2e39"  # axis lines, reference levels
+GRID_LINES = "#1c2030"  # the background grid: barely there
 TEXT = "#d1d4dc"
 TEXT_DIM = "#787b86"
 CROSSHAIR = "#9598a1"
@@ -37,6 +38,7 @@ __all__ = [
     "DOWN",
     "DRAWING",
     "GRID",
+    "GRID_LINES",
     "OVERLAY_COLOURS",
     "SELL",
     "TEXT",
