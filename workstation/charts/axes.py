@@ -115,7 +115,17 @@ class TimeAxis(pg.AxisItem):
         finest, positions = chosen[-1]
         if positions.size == 0:
             return []
-        for position in positions:
+        # Thin to one label per MIN_LABEL_SPACING pixels: turnovers need not be evenly spread
+        # (a new chart's first few one-minute bars each start a new minute).
+        pixels_per_bar = size / max(maxVal - minVal, 1e-9)
+        thinned: list[int] = []
+        for position in positions.tolist():
+            bar = first + position * step
+            if not thinned or (bar - (first + thinned[-1] * step)) * pixels_per_bar >= (
+                MIN_LABEL_SPACING
+            ):
+                thinned.append(position)
+        for position in thinned:
             unit = finest
             for name, changes in chosen[:-1]:  # coarsest first: name the largest turnover
                 index = np.searchsorted(changes, position)

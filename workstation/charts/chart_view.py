@@ -304,7 +304,9 @@ class ChartView(QWidget):
         if macd is not None and macd.histogram is not None and "macd_hist" in self._cache:
             hist = self._cache["macd_hist"]
             macd.histogram.set_data(x0, hist, np.nan_to_num(hist) >= 0)
-        limits = {"xMin": x0 - 50, "xMax": series.last_x + 200, "minXRange": 10}
+        # Room left of the oldest bar for a full opening view, so a new chart with few bars
+        # still starts at the right edge rather than being pushed into the middle.
+        limits = {"xMin": x0 - INITIAL_BARS, "xMax": series.last_x + 200, "minXRange": 10}
         for pane in (self.price, *self.sub_panes.values()):
             pane.view.setLimits(**limits)
         if not self._positioned and len(series):
