@@ -11,37 +11,19 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from exchange_server.domain.events import TradeExecuted
 from exchange_server.engine.sequencer import Committed
 from exchange_server.marketdata.market_state import MarketState
 from exchange_server.marketdata.simulator import Simulator, SimulatorConfig
+from exchange_server.marketdata.universe import Listing
 from exchange_server.server import EngineSettings, ExchangeService
 from tests.benchmarks.report import report
 
 BENCH = "demo_market"
 INSTRUMENTS = 50
 TRADES_PER_SECOND = 20.0
-
-
-@dataclass(frozen=True, slots=True)
-class Listing:
-    symbol: str
-    name: str
-    asset_class: str
-    exchange: str
-    currency: str
-    sector: str
-    isin: str
-    price_decimals: int
-    quantity_decimals: int
-    tick_size: int
-    lot_size: int
-    band_ppm: int
-    last_close: int
-    session: str
 
 
 def listings(count: int) -> list[Listing]:

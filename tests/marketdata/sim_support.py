@@ -4,32 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from exchange_server.domain.events import TradeExecuted
 from exchange_server.engine.clock import ManualClock
 from exchange_server.engine.journal import Durability
+from exchange_server.marketdata.universe import Listing
 from exchange_server.server import EngineSettings, ExchangeService
-
-
-@dataclass(frozen=True, slots=True)
-class Listing:
-    symbol: str
-    name: str
-    asset_class: str
-    exchange: str
-    currency: str
-    sector: str
-    isin: str
-    price_decimals: int
-    quantity_decimals: int
-    tick_size: int
-    lot_size: int
-    band_ppm: int
-    last_close: int
-    session: str
 
 
 def equity(symbol: str, last_close: int, sector: str = "Financial Services") -> Listing:
