@@ -35,7 +35,7 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("funds", "Funds", "workstation.docks.blotters", "FundsDock"),
     DockSpec("portfolio", "Portfolio", "workstation.docks.portfolio", "PortfolioDock"),
     DockSpec(
-        "time_and_sales", "Time & sales", "workstation.docks.time_and_sales", "TimeAndSalesDock"
+        "time_and_sales", "Time and sales", "workstation.docks.time_and_sales", "TimeAndSalesDock"
     ),
     DockSpec(
         "market_overview",

@@ -177,7 +177,7 @@ class TapeModel(QAbstractTableModel):
 
 class TimeAndSalesDock(PanelDock):
     dock_id = "time_and_sales"
-    title = "Time & sales"
+    title = "Time and sales"  # an ampersand is a keyboard mnemonic in tabs and menus
     linkable = True
 
     def __init__(self, session: Session, links: LinkGroups, parent: QWidget | None = None) -> None:
