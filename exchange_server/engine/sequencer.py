@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from exchange_server.domain import snapshot
-from exchange_server.domain.commands import Command
+from exchange_server.domain.commands import Command, Tick
 from exchange_server.domain.events import Event
 from exchange_server.domain.exchange import Exchange
 from exchange_server.engine.clock import Clock, SystemClock
@@ -34,6 +34,8 @@ from exchange_server.engine.codec import encode_command, encode_events
 from exchange_server.engine.journal import Durability, JournalRow, JournalWriter, WalCheckpointer
 
 log = logging.getLogger(__name__)
+
+EXPIRY_CHECK_SECONDS = 0.25  # how late a GTD order may expire on an idle exchange
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +121,7 @@ class Sequencer:
         self._sequencing_done = False
         self._failure: BaseException | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._expiry_watch: asyncio.Task[None] | None = None
         self.stats = SequencerStats()
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -138,6 +141,7 @@ class Sequencer:
             asyncio.create_task(self._sequence(), name="sequencer"),
             asyncio.create_task(self._commit(), name="sequencer-commit"),
         ]
+        self._expiry_watch = asyncio.create_task(self._expire_on_time(), name="gtd-expiry")
 
     async def stop(self) -> None:
         """Stop accepting, finish every queued command, commit, snapshot the final state and
@@ -145,6 +149,9 @@ class Sequencer:
         if not self._tasks:
             return
         self._accepting = False
+        if self._expiry_watch is not None:
+            self._expiry_watch.cancel()
+            self._expiry_watch = None
         self._incoming_ready.set()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
@@ -184,6 +191,18 @@ class Sequencer:
 
     async def execute(self, command: Command) -> Ack:
         return await self.submit(command)
+
+    async def _expire_on_time(self) -> None:
+        """GTD orders expire when a command runs at or after their time; on a quiet exchange
+        none may come for a long while, so a ``Tick`` goes in once the earliest is due."""
+        while True:
+            await asyncio.sleep(EXPIRY_CHECK_SECONDS)
+            expiries = self.exchange.expiries
+            if expiries and expiries[0][0] <= self._clock.now_ns() and not self._incoming:
+                try:
+                    await self.submit(Tick())
+                except (SequencerStopped, SequencerFailure):
+                    return
 
     # -- the single writer ---------------------------------------------------------------
     async def _sequence(self) -> None:

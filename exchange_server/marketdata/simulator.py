@@ -270,7 +270,7 @@ class Simulator:
         self._rng = random.Random(self.config.seed)
         self._model: FairValueModel | None = None
         self._last_ns = 0
-        self._last_index_publish = 0.0
+        self._last_index_publish: dict[str, float] = {}  # index -> wall time published
         self._wall = 0.0  # wall seconds simulated so far
         self._stopping = asyncio.Event()
         self._base: dict[str, int] = {}
@@ -438,9 +438,10 @@ class Simulator:
 
     def _publish_index(self, instrument: Instrument, flow: Flow) -> None:
         """An index is quoted, never traded: its level goes out as its reference price."""
-        if self._wall - self._last_index_publish < self.config.index_publish_seconds:
+        last = self._last_index_publish.get(instrument.symbol)
+        if last is not None and self._wall - last < self.config.index_publish_seconds:
             return
-        self._last_index_publish = self._wall
+        self._last_index_publish[instrument.symbol] = self._wall
         tick = instrument.tick_size
         level = max(tick, round(self.model.value(instrument.symbol) / tick) * tick)
         if level != instrument.reference_price:

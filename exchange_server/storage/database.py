@@ -13,16 +13,21 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DBAPIError
 
 from exchange_server.paths import default_data_dir
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 DATABASE_URL_ENV = "EXCHANGE_DATABASE_URL"
 MIGRATIONS_PATH = Path(__file__).resolve().parent / "migrations"
+# The newest migration's revision (a test keeps it in step with the scripts): a database
+# already there starts without loading Alembic and its scripts, a fifth of a second.
+HEAD_REVISION = "0003"
 
 # Pass as ``connection.execution_options(**WRITE_TRANSACTION)`` to take SQLite's write lock
 # when the transaction begins (BEGIN IMMEDIATE) rather than at the first write. A deferred
@@ -116,6 +121,8 @@ def _enable_wal(cursor: sqlite3.Cursor) -> None:
 def alembic_config(connection: Connection | None = None) -> Config:
     """Alembic configuration for the packaged migrations, optionally bound to ``connection``
     (the migration environment then runs on it, inside its transaction)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_PATH))
     # Lists of paths (version_locations) are separated by os.pathsep, not spaces (Alembic 1.16+).
@@ -147,5 +154,19 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     Safe to call on every start, also from several processes at once: the later ones wait
     for the first and then find nothing to do.
     """
+    if revision == "head" and schema_revision(engine) == HEAD_REVISION:
+        return
+    from alembic import command
+
     with migration_transaction(engine) as connection:
         command.upgrade(alembic_config(connection), revision)
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The revision the database's schema is at; None for a new (or foreign) database."""
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+    except DBAPIError:  # no alembic_version table yet
+        return None
+    return None if row is None else str(row[0])

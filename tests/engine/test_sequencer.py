@@ -18,12 +18,13 @@ from exchange_server.domain.commands import (
     PlaceOrder,
 )
 from exchange_server.domain.enums import AssetClass, OrderType, Side, TimeInForce
-from exchange_server.domain.events import CommandRejected, TradeExecuted
+from exchange_server.domain.events import CommandRejected, OrderUpdated, TradeExecuted
 from exchange_server.engine.clock import ManualClock
 from exchange_server.engine.codec import decode_command, decode_events
 from exchange_server.engine.journal import read_journal
 from exchange_server.engine.recovery import RecoveryError, recover, verify_journal
 from exchange_server.engine.sequencer import (
+    EXPIRY_CHECK_SECONDS,
     Committed,
     InvalidCommand,
     Sequencer,
@@ -330,5 +331,37 @@ def test_listeners_see_every_committed_command_in_order_after_its_commit(engine:
         await sequencer.stop()
         assert [seq for seq, _ in seen] == list(range(1, len(SETUP) + 1))
         assert all(durable >= seq for seq, durable in seen)
+
+    run(scenario)
+
+
+def test_a_gtd_order_expires_on_time_on_an_idle_exchange(engine: Engine) -> None:
+    async def scenario() -> None:
+        clock = ManualClock()
+        sequencer = await started(engine, clock=clock)
+        for command in SETUP:
+            await sequencer.submit(command)
+        updates: list[OrderUpdated] = []
+        sequencer.add_listener(
+            lambda batch: updates.extend(
+                e for entry in batch for e in entry.events if isinstance(e, OrderUpdated)
+            )
+        )
+        gtd = PlaceOrder(
+            10, "ACME", Side.BUY, 1, price=9_000, tif=TimeInForce.GTD,
+            expire_at=clock.now_ns() + 60 * 10**9,
+        )  # fmt: skip
+        await sequencer.submit(gtd)
+        await asyncio.sleep(3 * EXPIRY_CHECK_SECONDS)
+        assert [u.status for u in updates] == ["new"]  # not due: nothing happens
+        clock.advance(61 * 10**9)  # the expiry passes; nobody sends a command
+        deadline = asyncio.get_running_loop().time() + 5
+        while updates[-1].status != "expired":
+            assert asyncio.get_running_loop().time() < deadline, updates
+            await asyncio.sleep(0.02)
+        seq = sequencer.seq
+        await asyncio.sleep(3 * EXPIRY_CHECK_SECONDS)
+        assert sequencer.seq == seq  # one tick did it; an idle exchange stays idle
+        await sequencer.stop()
 
     run(scenario)

@@ -1,6 +1,7 @@
 """The simulator against the real engine on a ManualClock: reproducible and sane."""
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 from exchange_server.domain.enums import AssetClass
@@ -111,6 +112,22 @@ async def test_the_index_level_is_published_and_follows_the_market(tmp_path: Pat
             await simulator.step()
             levels.add(service.sequencer.exchange.instruments["NIFTY50"].reference_price)
         assert len(levels) > 5
+
+
+async def test_every_index_is_published_not_only_the_first(tmp_path: Path) -> None:
+    nifty = next(listing for listing in LISTINGS if listing.symbol == "NIFTY50")
+    bank = replace(nifty, symbol="BANKNIFTY", name="NIFTY BANK")
+    clock = ManualClock(MONDAY_1000_IST)
+    async with engine_on(tmp_path, clock) as service:
+        simulator = Simulator(service, [*LISTINGS, bank], clock=clock)
+        instruments = service.sequencer.exchange.instruments
+        levels: dict[str, set[int]] = {"NIFTY50": set(), "BANKNIFTY": set()}
+        for _ in range(300):
+            clock.advance(TICK_NS)
+            await simulator.step()
+            for symbol, seen in levels.items():
+                seen.add(instruments[symbol].reference_price)
+        assert all(len(seen) > 5 for seen in levels.values()), levels
 
 
 async def test_setting_up_twice_changes_nothing_the_second_time(tmp_path: Path) -> None:

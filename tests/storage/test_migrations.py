@@ -16,11 +16,13 @@ from alembic.script import Script, ScriptDirectory
 from sqlalchemy import Engine, func, insert, inspect, select
 
 from exchange_server.storage.database import (
+    HEAD_REVISION,
     MIGRATIONS_PATH,
     alembic_config,
     create_database_engine,
     migrate,
     migration_transaction,
+    schema_revision,
 )
 from exchange_server.storage.models import Base, JournalEntry
 
@@ -50,6 +52,14 @@ def test_migrated_schema_matches_the_models(database_url: str) -> None:
         assert current_revision(engine) == HEAD
     finally:
         engine.dispose()
+
+
+def test_the_quick_start_check_knows_the_newest_migration(engine: Engine) -> None:
+    # ``migrate`` skips Alembic when the database says it is at HEAD_REVISION: a new
+    # migration must move the constant, or databases would start without it.
+    assert HEAD_REVISION == HEAD
+    migrate(engine)
+    assert schema_revision(engine) == HEAD
 
 
 def test_drift_is_detected(engine: Engine) -> None:
