@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 API_PREFIX = "/api/v1"
 
@@ -364,6 +364,21 @@ class Balance(BaseModel):
     available: Decimal
 
 
+class FeeSchedule(BaseModel):
+    """The fees the caller pays, in parts per million (ppm) of a fill's notional: 500 ppm is
+    0.05%. A fill that adds liquidity (the resting order) pays ``maker_fee_ppm``, one that
+    takes it pays ``taker_fee_ppm``; each fee is rounded down to ``cash_decimals`` places of
+    the currency. A buy order holds, on top of its worst-case cost (its limit, or the price
+    band edge for market orders), that cost times ``reserve_fee_ppm`` rounded down likewise
+    (the higher of the two rates, since either may apply): a buy is refused for funds when
+    the caller's available cash is less than that total."""
+
+    maker_fee_ppm: int
+    taker_fee_ppm: int
+    reserve_fee_ppm: int
+    cash_decimals: int
+
+
 class LedgerEntry(BaseModel):
     entry_id: int
     asset: str
@@ -420,6 +435,19 @@ class TradingStatusRequest(BaseModel):
     model_config = STRICT
     status: Literal["open", "halted", "cancel_only", "post_only"]
     reason: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+MAX_FEE_PPM = 100_000  # 10%: anything above is a typo, not a tariff
+
+
+class FeesRequest(BaseModel):
+    """The exchange's fee schedule, in parts per million of a fill's notional (500 = 0.05%).
+    Resting buy orders are re-sized to the new schedule; one whose owner cannot cover a
+    higher fee is cancelled."""
+
+    model_config = STRICT
+    maker_fee_ppm: StrictInt = Field(ge=0, le=MAX_FEE_PPM)
+    taker_fee_ppm: StrictInt = Field(ge=0, le=MAX_FEE_PPM)
 
 
 # -- health ----------------------------------------------------------------------------

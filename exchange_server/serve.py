@@ -3,7 +3,6 @@ mode's hand-shake with its parent (announce the address on stdout, exit when std
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sys
@@ -14,6 +13,7 @@ from typing import Any
 import orjson
 import uvicorn
 
+from exchange_server import event_loop
 from exchange_server.api.app import create_app
 from exchange_server.api.context import ServerContext
 from exchange_server.api.settings import ServerSettings
@@ -73,7 +73,7 @@ def run_server(settings: ServerSettings, watch_stdin: bool = False) -> int:
     server = ExchangeServer(config, app.state.context, announce=watch_stdin)
     if watch_stdin:
         threading.Thread(target=_exit_when_stdin_closes, args=(server,), daemon=True).start()
-    asyncio.run(server.serve())
+    event_loop.run(server.serve(), settings.event_loop)
     return 0
 
 

@@ -18,6 +18,7 @@ from exchange_server.protocol import (
     Candle,
     Depth,
     DepthLevel,
+    FeeSchedule,
     Fill,
     InstrumentOut,
     OrderOut,
@@ -224,4 +225,14 @@ def candle_out(instrument: Instrument, bar: CandleBar) -> Candle:
         close=price(bar.close),
         volume=instrument.quantity_to_decimal(bar.volume),
         trades=bar.trades,
+    )
+
+
+def fee_schedule(maker_ppm: int, taker_ppm: int) -> FeeSchedule:
+    return FeeSchedule(
+        maker_fee_ppm=maker_ppm,
+        taker_fee_ppm=taker_ppm,
+        # As risk.buy_reservation is called by the engine: with the higher of the two.
+        reserve_fee_ppm=max(maker_ppm, taker_ppm),
+        cash_decimals=CASH_DECIMALS,
     )

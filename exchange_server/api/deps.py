@@ -91,5 +91,7 @@ def require(scope: str = "read", role: str = "trader") -> Callable[..., Awaitabl
 
 Reader = Annotated[Principal, Depends(require("read"))]
 Trader = Annotated[Principal, Depends(require("trade"))]
+# Changes the caller's own data (watchlists, preferences): a read-only API key may not.
+Writer = Annotated[Principal, Depends(require("trade"))]
 Broker = Annotated[Principal, Depends(require("read", "broker"))]
 Admin = Annotated[Principal, Depends(require("trade", "admin"))]

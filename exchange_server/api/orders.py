@@ -56,6 +56,8 @@ FIELDS: dict[str, str] = {
     Reject.INVALID_TRIGGER: "trigger_price",
     Reject.TRIGGER_ALREADY_CROSSED: "trigger_price",
     Reject.INVALID_TIME_IN_FORCE: "tif",
+    Reject.POST_ONLY_WOULD_CROSS: "post_only",
+    Reject.MAX_ORDER_NOTIONAL: "quantity",
     Reject.INVALID_EXPIRY: "expire_at",
     Reject.DUPLICATE_CLIENT_ORDER_ID: "client_order_id",
     Reject.INVALID_CLIENT_ORDER_ID: "client_order_id",

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from exchange_server import event_loop
 from exchange_server.engine.journal import Durability
 
 ENV_PREFIX = "EXCHANGE_"
@@ -79,6 +80,11 @@ class ServerSettings:
     embedded_secret: str = ""
     paper_cash: Decimal = Decimal("10000000")
     public_url: str = ""  # how mailed links address this server
+    # When set, /metrics answers only "Authorization: Bearer <metrics_token>" (a scraper's
+    # credential); empty leaves it open, for a server reachable only by its operators.
+    metrics_token: str = ""
+    # "auto": uvloop where installed, else asyncio's loop; "asyncio" forces asyncio's.
+    event_loop: str = "auto"
 
     @property
     def outbox_dir(self) -> Path:
@@ -129,4 +135,8 @@ def load_settings(
             overrides[name] = value
     for name, raw in overrides.items():
         setattr(base, name, _convert(getattr(base, name), raw))
+    if base.event_loop not in event_loop.CHOICES:
+        raise ValueError(
+            f"event_loop {base.event_loop!r}: choose one of {', '.join(event_loop.CHOICES)}"
+        )
     return base

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import math
 import secrets
 from collections.abc import Awaitable, Callable
@@ -75,6 +76,8 @@ COUNTED_FAILURES = ("bad_password", "bad_otp", "bad_recovery_code", "bad_current
 
 OpenAccount = Callable[[int, bool], Awaitable[None]]
 
+log = logging.getLogger(__name__)
+
 
 class AuthService:
     def __init__(
@@ -138,7 +141,12 @@ class AuthService:
     # -- registration and e-mail verification ------------------------------------------
     async def register(self, email: str, password: str, display_name: str = "") -> UserOut:
         user = await self._create_user(email, password, "trader", False, display_name, False)
-        await self._send_verification(user.user_id, user.email)
+        try:
+            await self._send_verification(user.user_id, user.email)
+        except Exception:
+            # The account exists either way; the user asks for the mail again
+            # (resend-verification) rather than meet "e-mail taken" on a second try.
+            log.exception("the verification mail to user %d could not be sent", user.user_id)
         return user
 
     async def create_user(

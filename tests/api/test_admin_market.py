@@ -62,3 +62,50 @@ async def test_halting_an_instrument_stops_orders_until_resumed(live_server: Liv
     await admin.client.post("/api/v1/admin/instruments/INFY/status", json={"status": "open"})
     accepted = await trader.client.post("/api/v1/orders", json=order)
     assert accepted.status_code == 201, accepted.text
+
+
+async def test_admin_sets_the_fees_traders_then_pay_and_bad_schedules_change_nothing(
+    live_server: LiveServer,
+) -> None:
+    admin = await live_server.user(role="admin", cash=None)
+    trader = await live_server.user()
+    seller = await live_server.user()
+    await live_server.fund(seller.account_id, "SBIN", "10")
+
+    set_fees = await admin.client.put(
+        "/api/v1/admin/fees", json={"maker_fee_ppm": 200, "taker_fee_ppm": 500}
+    )
+    assert set_fees.status_code == 200, set_fees.text
+    assert set_fees.json()["reserve_fee_ppm"] == 500
+    schedule = (await trader.client.get("/api/v1/account/fees")).json()
+    assert (schedule["maker_fee_ppm"], schedule["taker_fee_ppm"]) == (200, 500)
+
+    # The seller rests (maker), the trader takes: 10 x 1000.00 = 10,000.00 notional.
+    order = {"symbol": "SBIN", "quantity": "10", "price": "1000.00"}
+    rested = await seller.client.post("/api/v1/orders", json={**order, "side": "sell"})
+    assert rested.status_code == 201, rested.text
+    taken = await trader.client.post("/api/v1/orders", json={**order, "side": "buy"})
+    assert taken.json()["status"] == "filled", taken.text
+    [fill] = (await trader.client.get("/api/v1/fills")).json()["items"]
+    assert fill["fee"] == "5.0000"  # 500 ppm of 10,000
+    [maker_fill] = (await seller.client.get("/api/v1/fills")).json()["items"]
+    assert maker_fill["fee"] == "2.0000"
+
+    for body in (
+        {"maker_fee_ppm": -1, "taker_fee_ppm": 0},
+        {"maker_fee_ppm": 0, "taker_fee_ppm": 100_001},
+        {"maker_fee_ppm": 0.5, "taker_fee_ppm": 0},
+        {"maker_fee_ppm": "200", "taker_fee_ppm": 0},
+        {"maker_fee_ppm": True, "taker_fee_ppm": 0},
+        {"maker_fee_ppm": 0},
+        {"maker_fee_ppm": 0, "taker_fee_ppm": 0, "rebate": 1},
+    ):
+        refused = await admin.client.put("/api/v1/admin/fees", json=body)
+        assert refused.status_code == 422, (body, refused.text)
+        assert refused.json()["error"]["code"]
+    forbidden = await trader.client.put(
+        "/api/v1/admin/fees", json={"maker_fee_ppm": 0, "taker_fee_ppm": 0}
+    )
+    assert forbidden.status_code == 403
+    schedule = (await trader.client.get("/api/v1/account/fees")).json()
+    assert (schedule["maker_fee_ppm"], schedule["taker_fee_ppm"]) == (200, 500)

@@ -153,18 +153,22 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", f"{V1}/positions"): Route("own"),
     ("GET", f"{V1}/balances"): Route("own"),
     ("GET", f"{V1}/ledger"): Route("own"),
+    # The fees the caller pays (the same schedule for everyone today): read scope suffices.
+    ("GET", f"{V1}/account/fees"): Route("own"),
     # Only the paper-trading user's account can be reset; a real account is refused.
     ("POST", f"{V1}/paper/reset"): Route("own", 200, {}, "trade", others=403, owner_is_paper=True),
-    # -- watchlists and preferences: the caller's own ---------------------------------------
+    # -- watchlists and preferences: the caller's own; a read-only key cannot change them -----
     ("GET", f"{V1}/watchlists"): Route("own"),
-    ("POST", f"{V1}/watchlists"): Route("own", 201, watchlist),
-    ("PUT", f"{V1}/watchlists/{{watchlist_id}}"): Route("own", 200, watchlist, owned=True),
-    ("DELETE", f"{V1}/watchlists/{{watchlist_id}}"): Route("own", 204, owned=True),
+    ("POST", f"{V1}/watchlists"): Route("own", 201, watchlist, needs="trade"),
+    ("PUT", f"{V1}/watchlists/{{watchlist_id}}"): Route(
+        "own", 200, watchlist, needs="trade", owned=True
+    ),
+    ("DELETE", f"{V1}/watchlists/{{watchlist_id}}"): Route("own", 204, needs="trade", owned=True),
     ("GET", f"{V1}/preferences"): Route("own"),
     ("GET", f"{V1}/preferences/{{key}}"): Route("own", owned=True),
     # Keys are per user: storing under the same key stores the caller's own preference.
-    ("PUT", f"{V1}/preferences/{{key}}"): Route("own", 200, {"theme": "dark"}),
-    ("DELETE", f"{V1}/preferences/{{key}}"): Route("own", 204, owned=True),
+    ("PUT", f"{V1}/preferences/{{key}}"): Route("own", 200, {"theme": "dark"}, needs="trade"),
+    ("DELETE", f"{V1}/preferences/{{key}}"): Route("own", 204, needs="trade", owned=True),
     # -- administration ------------------------------------------------------------------------
     ("GET", f"{ADMIN}/users"): Route("broker"),
     ("GET", f"{ADMIN}/users/{{user_id}}"): Route("broker"),
@@ -174,6 +178,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", f"{ADMIN}/instruments/{{symbol}}/status"): Route(
         "admin", 200, {"status": "open", "reason": "authorization test"}
     ),
+    ("PUT", f"{ADMIN}/fees"): Route("admin", 200, {"maker_fee_ppm": 0, "taker_fee_ppm": 0}),
     # -- the stream: authenticates in its protocol (see test_stream_needs_credentials...) ----
     ("WEBSOCKET", "/ws"): Route("public"),
 }

@@ -56,3 +56,9 @@ def test_serve_refuses_an_unknown_setting_in_the_config_file(tmp_path: Path) -> 
     result = exchange_server(tmp_path, "serve", "--config", str(config))
     assert result.returncode == 2
     assert "colour" in result.stderr
+
+
+def test_serve_refuses_an_unknown_event_loop(tmp_path: Path) -> None:
+    result = exchange_server(tmp_path, "serve", EXCHANGE_EVENT_LOOP="trio")
+    assert result.returncode == 2
+    assert "event_loop 'trio'" in result.stderr and "uvloop" in result.stderr

@@ -259,6 +259,8 @@ async def test_fuzz_every_operation_as_a_trader(live_server: LiveServer) -> None
         live_server, "trader", lambda operation: True, EXAMPLES_PER_OPERATION
     )
     assert len(answered) >= 50, f"only {len(answered)} operations in the schema"
+    # Operations found by reading the schema; these were added later and must be in it.
+    assert f"GET {V1}/account/fees" in answered, sorted(answered)
     assert not findings, report(findings)
     # Admin operations answer a trader 403 (test_fuzz_admin_operations_as_an_admin).
     trading = {label: statuses for label, statuses in answered.items() if "/admin/" not in label}

@@ -39,3 +39,16 @@ async def test_rate_limits_answer_429_with_retry_after(tmp_path: Path) -> None:
         assert int(limited.headers["retry-after"]) >= 1
         assert limited.json()["error"]["code"] == "rate_limited"
         assert (await client.get("/healthz")).status_code == 200  # probes are never limited
+
+
+async def test_metrics_can_require_the_scrapers_token(tmp_path: Path) -> None:
+    settings = server_settings(tmp_path, metrics_token="scrape-me")
+    async with serve(settings) as live:
+        client = live.client()
+        for headers in ({}, {"authorization": "Bearer wrong"}, {"authorization": "scrape-me"}):
+            refused = await client.get("/metrics", headers=headers)
+            assert refused.status_code == 401, headers
+            assert refused.json()["error"]["code"] == "unauthorized"
+            assert "exchange_" not in refused.text
+        scraped = await client.get("/metrics", headers={"authorization": "Bearer scrape-me"})
+        assert scraped.status_code == 200 and "exchange_commands_total" in scraped.text

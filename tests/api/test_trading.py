@@ -250,3 +250,15 @@ async def test_reads_need_sign_in_and_trading_is_per_user(live_server: LiveServe
         response = await anonymous.request(method, path, json={} if method == "POST" else None)
         assert response.status_code == 401, (path, response.text)
         assert response.json()["error"]["code"] == "unauthorized"
+
+
+async def test_a_crossing_post_only_order_is_refused_naming_the_flag(
+    live_server: LiveServer,
+) -> None:
+    seller = await live_server.user()
+    await live_server.fund(seller.account_id, "RELIANCE", "10")
+    await place(seller, side="sell", quantity="10", price="1327.80")
+    buyer = await live_server.user()
+    error = await refused(buyer, 409, "post_only_would_cross", post_only=True)
+    assert error["field"] == "post_only"
+    assert (await buyer.client.get("/api/v1/orders")).json()["items"] == []

@@ -135,3 +135,20 @@ async def test_embedded_login_works_once_with_the_right_secret(
 
 async def test_embedded_login_does_not_exist_on_a_remote_server(auth: AuthService) -> None:
     await refused(auth.embedded_login("anything"), 404, "not_found")
+
+
+async def test_a_failing_mailer_still_registers_and_the_mail_can_be_asked_again(
+    auth: AuthService, engine: Engine
+) -> None:
+    working = auth.mailer
+
+    class Down:
+        async def send(self, recipient: str, subject: str, body: str) -> None:
+            raise ConnectionError("the mail relay is down")
+
+    auth.mailer = Down()
+    user = await auth.register("ann@example.com", PASSWORD)
+    assert not user.email_verified and outbox(engine, "ann@example.com") == []
+    auth.mailer = working
+    await auth.resend_verification("ann@example.com")
+    assert (await auth.verify_email(mailed_code(engine, "ann@example.com"))).email_verified

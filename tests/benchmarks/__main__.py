@@ -59,8 +59,7 @@ def main() -> int:
     if "ws_order_entry" in args.only:
         bench_ws_orders.run()
     if "ws_fanout" in args.only:
-        for clients in (1000, 5000):
-            bench_fanout.run(clients=clients)
+        bench_fanout.run_search()
     if "demo_market" in args.only:
         bench_simulator.run()
     if "candles" in args.only:

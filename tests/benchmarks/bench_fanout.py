@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import multiprocessing as mp
 import tempfile
@@ -25,6 +24,7 @@ import orjson
 import psutil
 import uvicorn
 
+from exchange_server import event_loop
 from exchange_server.api.app import create_app
 from exchange_server.api.context import ServerContext
 from exchange_server.api.settings import ServerSettings
@@ -38,6 +38,7 @@ from tests.benchmarks.report import percentile, report
 BENCH = "ws_fanout"
 MAKER = 900_001
 BASE_PRICE = 100_000  # 1000.00
+P99_TARGET_MS = 250.0
 
 
 def symbols_for(count: int) -> list[str]:
@@ -84,10 +85,6 @@ async def _client(url: str, channels: list[str], stats: dict[str, Any], phase: A
 
 
 def worker(url: str, clients: list[list[str]], phase: Any, out: Any) -> None:
-    with contextlib.suppress(ImportError):
-        import uvloop
-
-        uvloop.install()
     stats: dict[str, Any] = {
         "connected": 0,
         "gaps": 0,
@@ -108,7 +105,7 @@ def worker(url: str, clients: list[list[str]], phase: Any, out: Any) -> None:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    asyncio.run(main())
+    event_loop.run(main())
     finals = list(stats["last_ts"].values())
     out.put(("done", stats["gaps"], stats["messages"], stats["latencies"], finals))
 
@@ -148,7 +145,8 @@ async def drive(context: ServerContext, orders: dict[str, int], rate: float, sec
     return updates
 
 
-async def run_async(args: argparse.Namespace) -> None:
+async def run_async(args: argparse.Namespace) -> float:
+    """One run; its p99 exchange-to-client latency in milliseconds."""
     data_dir = Path(tempfile.mkdtemp(prefix="bench-fanout-"))
     settings = ServerSettings(
         database_url=f"sqlite:///{data_dir / 'exchange.db'}",
@@ -243,6 +241,7 @@ async def run_async(args: argparse.Namespace) -> None:
     report(BENCH, "server_cpu", busy / args.seconds * 100, "percent_of_a_core", **extra)
     server.should_exit = True
     await serving
+    return percentile(latencies, 0.99)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -256,9 +255,25 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run(clients: int = 1000, seconds: float = 20.0) -> None:
-    asyncio.run(run_async(parse(["--clients", str(clients), "--seconds", str(seconds)])))
+def run(clients: int = 1000, seconds: float = 20.0) -> float:
+    """One run with ``clients`` subscribers; its p99 latency in milliseconds."""
+    return event_loop.run(run_async(parse(["--clients", str(clients), "--seconds", str(seconds)])))
+
+
+def run_search(counts: tuple[int, ...] = (1000, 2500, 5000, 7500, 10_000)) -> None:
+    """The issue's figures (1,000 and 5,000 subscribers) and the largest count held with
+    p99 under the target: counts in rising order until one misses it."""
+    held = 0
+    for clients in counts:
+        p99 = run(clients=clients)
+        if p99 >= P99_TARGET_MS:
+            if clients < 5000:  # the issue's 5,000 is reported whatever happens below it
+                run(clients=5000)
+            break
+        held = clients
+    report(BENCH, "largest_count_with_p99_under_target", held, "subscribers",
+           target_ms=P99_TARGET_MS, tried=list(counts))  # fmt: skip
 
 
 if __name__ == "__main__":
-    asyncio.run(run_async(parse()))
+    event_loop.run(run_async(parse()))

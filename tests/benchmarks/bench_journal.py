@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from exchange_server import event_loop
 from exchange_server.engine.journal import Durability
 from exchange_server.engine.projections import Projector
 from exchange_server.server import EngineSettings, ExchangeService, read_database_url_for
@@ -180,7 +181,7 @@ def run(workload: Workload, database: str = "sqlite", count: int = 200_000) -> N
     target = 50_000 if database == "sqlite" else None
     for window, metric in ((1, "waiting"), (16, "pipelining")):
         with source() as url:
-            rate = asyncio.run(throughput(url, ops, 64, projections=False, window=window))
+            rate = event_loop.run(throughput(url, ops, 64, projections=False, window=window))
             if window == 1:
                 projected, seconds = projection_catch_up(url)
                 report(bench, "projection_catch_up", projected / seconds, "commands/s",
@@ -195,7 +196,7 @@ def run(workload: Workload, database: str = "sqlite", count: int = 200_000) -> N
             in_flight_per_submitter=window,
         )
     with source() as url:
-        latencies = asyncio.run(latency_at_rate(url, ops, 5_000, 10.0))
+        latencies = event_loop.run(latency_at_rate(url, ops, 5_000, 10.0))
     report(bench, "ack_latency_p50_at_5000_per_s", percentile(latencies, 0.5) * 1000, "ms")
     report(
         bench,
@@ -206,5 +207,5 @@ def run(workload: Workload, database: str = "sqlite", count: int = 200_000) -> N
         samples=len(latencies),
     )
     with source() as url:
-        rate = asyncio.run(throughput(url, ops, 64, projections=True))
+        rate = event_loop.run(throughput(url, ops, 64, projections=True))
     report(bench, "throughput_64_submitters_with_projections", rate, "commands/s")

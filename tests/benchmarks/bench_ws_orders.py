@@ -26,6 +26,7 @@ import httpx
 import orjson
 from websockets.asyncio.client import connect
 
+from exchange_server import event_loop
 from exchange_server.embedded import start_embedded
 from tests.benchmarks.report import percentile, report
 
@@ -145,11 +146,11 @@ async def latency_worker(
 
 
 def _throughput(args: tuple[str, str, int, int]) -> tuple[int, int]:
-    return asyncio.run(throughput_worker(*args))
+    return event_loop.run(throughput_worker(*args))
 
 
 def _latency(args: tuple[str, str, int, float, int]) -> list[float]:
-    return asyncio.run(latency_worker(*args))
+    return event_loop.run(latency_worker(*args))
 
 
 def run() -> None:

@@ -31,6 +31,7 @@ from exchange_server.protocol import (
     CandleSeries,
     Depth,
     EmbeddedLoginRequest,
+    FeeSchedule,
     Fill,
     FundsRequest,
     Health,
@@ -581,6 +582,11 @@ class ExchangeClient:
 
     async def balances(self) -> list[Balance]:
         return await self._models(Balance, "/balances")
+
+    async def fees(self) -> FeeSchedule:
+        """The maker and taker fees of the caller's fills (ppm of notional) and what a buy
+        holds for them on top of its worst-case cost."""
+        return await self._model(FeeSchedule, "GET", "/account/fees")
 
     async def ledger(
         self, asset: str | None = None, *, cursor: str | None = None, limit: int | None = None

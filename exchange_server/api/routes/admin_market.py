@@ -1,4 +1,5 @@
-"""Administration through the engine: fund accounts and control instruments' trading.
+"""Administration through the engine: fund accounts, control instruments' trading and set
+the fee schedule.
 
 Each is a journaled command like any other, so it is audited, replayed and published.
 """
@@ -9,17 +10,19 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
 
-from exchange_server.api.convert import asset_balance, instrument_out
+from exchange_server.api.convert import asset_balance, fee_schedule, instrument_out
 from exchange_server.api.deps import Admin, Context
 from exchange_server.api.errors import ApiError
 from exchange_server.api.orders import instrument_for, refusal, units
-from exchange_server.domain.commands import Adjust, Deposit, SetTradingStatus, Withdraw
+from exchange_server.domain.commands import Adjust, Deposit, SetFees, SetTradingStatus, Withdraw
 from exchange_server.domain.enums import TradingStatus
 from exchange_server.domain.events import BalanceChanged, CommandRejected, Event
 from exchange_server.domain.instruments import CASH_DECIMALS
 from exchange_server.protocol import (
     API_PREFIX,
     Balance,
+    FeeSchedule,
+    FeesRequest,
     FundsRequest,
     InstrumentOut,
     TradingStatusRequest,
@@ -83,3 +86,12 @@ async def set_trading_status(
     )
     first_refusal(ack.events)
     return instrument_out(context.market.instruments[instrument.symbol])
+
+
+@router.put("/fees", response_model=FeeSchedule)
+async def set_fees(context: Context, caller: Admin, body: FeesRequest) -> FeeSchedule:
+    """Set the maker and taker fees every account pays from the next fill on (journaled,
+    so it holds after a restart)."""
+    ack = await context.submit(SetFees(body.maker_fee_ppm, body.taker_fee_ppm))
+    first_refusal(ack.events)
+    return fee_schedule(body.maker_fee_ppm, body.taker_fee_ppm)

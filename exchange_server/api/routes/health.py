@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+import hmac
+
+from fastapi import APIRouter, Request, Response
 
 from exchange_server.api.deps import Context
-from exchange_server.api.errors import json_response
+from exchange_server.api.errors import ApiError, json_response
 from exchange_server.api.metrics import CONTENT_TYPE
 from exchange_server.protocol import Health
 
@@ -36,5 +38,10 @@ async def readyz(context: Context) -> Response:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics(context: Context) -> Response:
+async def metrics(context: Context, request: Request) -> Response:
+    token = context.settings.metrics_token
+    if token:
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            raise ApiError(401, "unauthorized", "metrics need the scraper's bearer token")
     return Response(context.metrics.render(), media_type=CONTENT_TYPE)

@@ -10,13 +10,15 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from exchange_server.api import orders, queries
+from exchange_server.api import convert, orders, queries
 from exchange_server.api.deps import Context, Reader, Trader
+from exchange_server.api.errors import ApiError
 from exchange_server.protocol import (
     API_PREFIX,
     Balance,
     CancelAllRequest,
     CancelAllResult,
+    FeeSchedule,
     Fill,
     LedgerEntry,
     ModifyOrderRequest,
@@ -123,3 +125,17 @@ async def ledger(
     return await queries.ledger_page(
         context, caller.account_id, asset=asset, cursor=cursor, limit=limit
     )
+
+
+@router.get("/account/fees", response_model=FeeSchedule)
+async def account_fees(context: Context, caller: Reader) -> FeeSchedule:
+    """The maker and taker fees the caller's fills pay, and what a buy order holds for them,
+    so a ticket can show an order's fee and check its funds as the exchange will."""
+    try:
+        exchange = context.service.sequencer.exchange
+    except RuntimeError:  # not started yet, or stopped
+        raise ApiError(503, "starting", "the exchange is starting") from None
+    # The engine's own schedule (it may run a few commands ahead of the journal): it is the
+    # one the next order is reserved and charged with. Read on the event loop, which is the
+    # only place the engine changes, so the pair is consistent.
+    return convert.fee_schedule(exchange.maker_fee_ppm, exchange.taker_fee_ppm)

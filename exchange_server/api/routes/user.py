@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Path, Response
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from exchange_server.api.deps import Context, Reader
+from exchange_server.api.deps import Context, Reader, Writer
 from exchange_server.api.errors import ApiError
 from exchange_server.protocol import API_PREFIX, Preference, WatchlistIn, WatchlistOut
 from exchange_server.storage.database import WRITE_TRANSACTION
@@ -74,7 +74,7 @@ async def list_watchlists(context: Context, caller: Reader) -> list[WatchlistOut
 
 
 @router.post("/watchlists", status_code=201, response_model=WatchlistOut)
-async def create_watchlist(context: Context, caller: Reader, body: WatchlistIn) -> WatchlistOut:
+async def create_watchlist(context: Context, caller: Writer, body: WatchlistIn) -> WatchlistOut:
     symbols = _check_symbols(context, body)
 
     def work(connection: Connection) -> WatchlistOut:
@@ -103,7 +103,7 @@ async def create_watchlist(context: Context, caller: Reader, body: WatchlistIn) 
 
 @router.put("/watchlists/{watchlist_id}", response_model=WatchlistOut)
 async def replace_watchlist(
-    context: Context, caller: Reader, watchlist_id: WatchlistId, body: WatchlistIn
+    context: Context, caller: Writer, watchlist_id: WatchlistId, body: WatchlistIn
 ) -> WatchlistOut:
     """Rename and/or reorder: the symbols are replaced as given, in that order."""
     symbols = _check_symbols(context, body)
@@ -133,7 +133,7 @@ async def replace_watchlist(
 
 
 @router.delete("/watchlists/{watchlist_id}", status_code=204)
-async def delete_watchlist(context: Context, caller: Reader, watchlist_id: WatchlistId) -> Response:
+async def delete_watchlist(context: Context, caller: Writer, watchlist_id: WatchlistId) -> Response:
     def work(connection: Connection) -> None:
         deleted = connection.execute(
             delete(WatchlistRow).where(
@@ -178,7 +178,7 @@ async def get_preference(context: Context, caller: Reader, key: PreferenceKey) -
 
 @router.put("/preferences/{key}", response_model=Preference)
 async def put_preference(
-    context: Context, caller: Reader, key: PreferenceKey, value: Annotated[Any, Body()]
+    context: Context, caller: Writer, key: PreferenceKey, value: Annotated[Any, Body()]
 ) -> Preference:
     """Store any JSON value under ``key`` (up to 256 KiB), replacing what was there."""
     encoded = orjson.dumps(value).decode()
@@ -207,7 +207,7 @@ async def put_preference(
 
 
 @router.delete("/preferences/{key}", status_code=204)
-async def delete_preference(context: Context, caller: Reader, key: PreferenceKey) -> Response:
+async def delete_preference(context: Context, caller: Writer, key: PreferenceKey) -> Response:
     def work(connection: Connection) -> None:
         deleted = connection.execute(
             delete(PreferenceRow).where(
