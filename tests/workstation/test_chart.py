@@ -8,12 +8,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QObject, QPointF, Signal
+from PySide6.QtCore import QObject, QPoint, QPointF, Qt, Signal
 from PySide6.QtWidgets import QMessageBox
 
 from exchange_server.protocol import Candle, Fill, InstrumentOut, ModifyOrderRequest, OrderOut
 from tests.workstation.conftest import WaitUntil
+from tests.workstation.factories import instrument as make_instrument
 from workstation.charts.chart_dock import ChartDock, round_to_tick
+from workstation.charts.levels import Levels, bin_size
 from workstation.session.links import LinkGroups
 
 DAY = 86_400 * 10**9
@@ -41,10 +43,8 @@ def history() -> list[Candle]:
 
 
 def instrument(symbol: str) -> InstrumentOut:
-    return InstrumentOut(
-        symbol=symbol, name=symbol, asset_class="equity", exchange="NSE", currency="INR",
-        sector="", isin="", tick_size=Decimal("0.05"), lot_size=Decimal(1), price_decimals=2,
-        quantity_decimals=0, status="open", reference_price=Decimal(1000),
+    return make_instrument(
+        symbol=symbol, name=symbol, sector="", isin="", reference_price=Decimal(1000),
         band_low=Decimal(1), band_high=Decimal(100000),
     )  # fmt: skip
 
@@ -118,6 +118,8 @@ async def test_opens_on_the_latest_bars_with_a_readout_of_the_last_one(
     assert len(view.series) == 1000  # one page of history
     left, right = view.visible_x_range()
     assert left < view.series.last_x < right and right - left < 200
+    # The latest bar sits a small margin from the right edge, not a gap of many bars.
+    assert 1 <= right - view.series.last_x <= 4
     last = session.history[-1]
     assert f"C {float(last.close):,.2f}" in view.readout_text()
     assert view.price.price_axis.tags["last"].price == float(last.close)
@@ -288,3 +290,157 @@ async def test_drawing_tools_and_saved_state(
     assert other.view.panes_shown == ["macd"] and len(other.view.drawings) == 2
     dock._clear_drawings()
     assert len(view.drawings) == 0
+
+
+def _closes(view: Any) -> np.ndarray:
+    return np.asarray(view.series.close, dtype=np.float64)
+
+
+async def test_indicator_periods_are_chosen_and_kept_with_the_workspace(
+    chart: tuple[ChartDock, StandInSession], qtbot: Any, wait_until: WaitUntil
+) -> None:
+    dock, session = chart
+    view = dock.view
+    dock.set_indicators({"sma", "bollinger", "rsi", "macd"})
+    sma_before = view.price.lines["sma"].values[-1]
+    assert sma_before == pytest.approx(_closes(view)[-20:].mean())
+    rsi_before = view.sub_panes["rsi"].lines["rsi"].values[-1]
+
+    dialog = dock.open_indicator_settings()
+    assert dock.settings_dialog is dialog
+    dialog.spins["sma_length"].setValue(50)
+    dialog.spins["bb_length"].setValue(30)
+    dialog.spins["bb_width"].setValue(3.0)
+    dialog.spins["rsi_length"].setValue(7)
+    dialog.spins["macd_fast"].setValue(40)  # not shorter than slow: refused
+    ok = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
+    assert not ok.isEnabled() and "MACD" in dialog.problem.text()
+    dialog.spins["macd_fast"].setValue(5)
+    dialog.spins["macd_slow"].setValue(35)
+    assert ok.isEnabled()
+    ok.click()
+    assert dock.settings_dialog is None
+
+    closes = _closes(view)
+    sma = view.price.lines["sma"].values
+    assert sma[-1] == pytest.approx(closes[-50:].mean()) and sma[-1] != sma_before
+    assert np.isnan(sma[48]) and not np.isnan(sma[49])  # 50 bars before the first value
+    mid, upper = view.price.lines["bb_mid"].values[-1], view.price.lines["bb_upper"].values[-1]
+    assert mid == pytest.approx(closes[-30:].mean())
+    assert upper - mid == pytest.approx(3.0 * closes[-30:].std())
+    assert view.sub_panes["rsi"].lines["rsi"].values[-1] != rsi_before
+    text = view.readout_text()
+    assert "SMA 50" in text and "BB 30 3" in text and "RSI 7" in text and "MACD 5 35 9" in text
+    assert dock.indicator_actions["sma"].text() == "SMA 50"
+
+    state = dock.save_state()
+    assert state["indicator_params"]["sma_length"] == 50
+    other = ChartDock(session, LinkGroups())  # type: ignore[arg-type]
+    qtbot.addWidget(other)
+    other.restore_state(state)
+    await wait_until(other.is_populated, message="the restored chart never drew")
+    assert other.view.params == view.params
+    assert other.view.price.lines["sma"].values[-1] == pytest.approx(closes[-50:].mean())
+    assert other.indicator_actions["macd"].text() == "MACD 5, 35, 9"
+
+    # A hand-edited workspace: what cannot be used falls back to the default.
+    broken = dict(state, indicator_params={"sma_length": -3, "rsi_length": "x", "ema_length": 9})
+    third = ChartDock(session, LinkGroups())  # type: ignore[arg-type]
+    qtbot.addWidget(third)
+    third.restore_state(broken)
+    assert (third.view.params.sma_length, third.view.params.rsi_length) == (20, 14)
+    assert third.view.params.ema_length == 9
+
+
+def _viewport_point(view: Any, x: float, price: float) -> Any:
+    scene = view.price.view.mapViewToScene(QPointF(x, price))
+    return view.graphics.mapFromScene(scene)
+
+
+async def test_one_drawing_is_selected_by_a_click_and_deleted_alone(
+    chart: tuple[ChartDock, StandInSession], qtbot: Any
+) -> None:
+    dock, _session = chart
+    view = dock.view
+    low, high = view.price.view.viewRange()[1]
+    level = low + (high - low) * 0.7
+    last = view.series.last_x
+    dock.draw_actions["hline"].trigger()
+    view.drawings.click(QPointF(last - 60, level))
+    dock.draw_actions["trend"].trigger()
+    start, end = low + (high - low) * 0.3, low + (high - low) * 0.4
+    view.drawings.click(QPointF(last - 80, start))
+    view.drawings.click(QPointF(last - 20, end))
+    assert view.drawings.kinds() == ["hline", "trend"]
+
+    viewport = view.graphics.viewport()
+    # A click next to the horizontal line (a few pixels off) selects it.
+    near = _viewport_point(view, last - 40, level) + QPoint(0, 3)
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=near)
+    assert view.drawings.selected == 0 and dock.delete_drawing_action.isEnabled()
+    # A click in empty space selects nothing.
+    empty = _viewport_point(view, last - 40, low + (high - low) * 0.9)
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=empty)
+    assert view.drawings.selected is None and not dock.delete_drawing_action.isEnabled()
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=near)
+    assert view.drawings.selected == 0
+
+    qtbot.keyClick(view.graphics, Qt.Key.Key_Delete)
+    assert view.drawings.kinds() == ["trend"]  # the trend line is kept
+    assert [entry["kind"] for entry in dock.save_state()["drawings"]] == ["trend"]
+
+    # The trend line, by its context menu.
+    middle = _viewport_point(view, last - 50, (start + end) / 2)
+    qtbot.mouseClick(viewport, Qt.MouseButton.RightButton, pos=middle)
+    assert view.drawings.selected == 0 and view.drawing_menu is not None
+    (delete,) = [a for a in view.drawing_menu.actions() if a.text() == "Delete drawing"]
+    delete.trigger()
+    view.drawing_menu.close()
+    assert len(view.drawings) == 0
+
+
+def test_zoomed_out_every_spike_is_kept() -> None:
+    """Folding many bars into each pixel column (read from precomputed per-block levels)
+    keeps each column's true highest high and lowest low, also after live updates."""
+    rng = np.random.default_rng(7)
+    for trial in range(60):
+        n = int(rng.integers(2, 5000))
+        values = rng.normal(size=n)
+        values[rng.random(n) < 0.05] = np.nan
+        values[: int(rng.integers(0, 40))] = np.nan  # an indicator's warm-up
+        levels = Levels()
+        levels.set(values[: n // 2].copy())
+        levels.set(values.copy(), since=max(0, n // 2 - 1))  # bars appended live
+        values[-1] = 50.0  # the forming candle spikes
+        levels.set(values, since=n - 1)
+        for _ in range(10):
+            start = int(rng.integers(0, n))
+            stop = int(rng.integers(start + 1, n + 1))
+            group = bin_size(float(rng.uniform(1, 400)))
+            starts, low, high = levels.fold(start, stop, group)
+            ends = np.r_[starts[1:], stop]
+            for first, end, lowest, highest in zip(starts, ends, low, high, strict=True):
+                chunk = values[first:end]
+                if np.isnan(chunk).all():
+                    assert np.isnan(lowest) and np.isnan(highest)
+                else:
+                    assert (lowest, highest) == (np.nanmin(chunk), np.nanmax(chunk)), trial
+            chunk = values[start:stop]
+            if not np.isnan(chunk).all():
+                assert levels.range(start, stop) == (np.nanmin(chunk), np.nanmax(chunk))
+
+
+async def test_a_live_spike_lifts_the_price_axis_when_zoomed_out(
+    chart: tuple[ChartDock, StandInSession],
+) -> None:
+    dock, session = chart
+    view = dock.view
+    view.price.view.setXRange(view.series.first_x, view.series.last_x + 2, padding=0)
+    top_before = view.price.view.viewRange()[1][1]
+    last = session.history[-1]
+    spike = last.model_copy(update={"high": Decimal(f"{top_before * 2:.2f}")})
+    session.candles[("RELIANCE", "1d")] = [spike]
+    session.candles_changed.emit("RELIANCE", "1d")
+    shown = view.candles.visible_range()
+    assert shown is not None and shown[1] == float(spike.high)
+    assert view.price.view.viewRange()[1][1] > float(spike.high)

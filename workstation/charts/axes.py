@@ -17,7 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
 
 from workstation.charts.series import BarSeries
 
@@ -59,7 +59,116 @@ def format_time(local: int, unit: str) -> str:
     return moment.strftime("%H:%M")
 
 
-class TimeAxis(pg.AxisItem):
+TickLevels = list[tuple[float, list[float]]]
+
+
+class _DirectAxis(pg.AxisItem):
+    """An axis that paints its line and labels directly.
+
+    pyqtgraph's AxisItem measures every candidate label with QPainter.boundingRect and records
+    the result in a QPicture whenever the range changes, which on a chart is every pan: about
+    2 ms an axis. Labels here are drawn straight from the tick values; the grid asks the axis
+    for the same values (``tick_levels``), computed once per range.
+    """
+
+    LABEL_PAD = 6  # pixels between the axis line and a label
+
+    def __init__(self, orientation: str) -> None:
+        super().__init__(orientation)
+        self.setStyle(maxTickLevel=1)
+        # No unit label: without this pyqtgraph re-renders the (hidden) label as HTML on
+        # every range change, a third of what a range change cost.
+        self.enableAutoSIPrefix(False)
+        self._tick_cache: dict[tuple[Any, ...], tuple[TickLevels, Any]] = {}
+
+    def tick_levels(self) -> TickLevels:
+        """(spacing, values) per level for the current range and length, cached."""
+        low, high = sorted(float(value) for value in self.range)
+        view = self.linkedView()
+        area = view.boundingRect() if view is not None else self.boundingRect()
+        size = area.height() if self.orientation in ("left", "right") else area.width()
+        span = max(high - low, 1e-300)
+        # Linked panes arrive at the same range through different arithmetic: a key rounded
+        # far below a pixel lets them share one computation.
+        key = (round(low / span, 7), round(high / span, 7), int(size), *self._tick_key())
+        cached = self._tick_cache.get(key)
+        if cached is None:
+            if len(self._tick_cache) > 8:
+                self._tick_cache.clear()
+            levels = self.tickValues(low, high, size) if size > 0 else []
+            cached = (levels, self._tick_labels())
+            self._tick_cache[key] = cached
+        self._use_tick_labels(cached[1])
+        return cached[0]
+
+    def _tick_key(self) -> tuple[Any, ...]:
+        """What the ticks depend on besides the range and the length."""
+        return ()
+
+    def _tick_labels(self) -> Any:
+        """What tickStrings needs besides the values, kept with cached ticks."""
+        return None
+
+    def _use_tick_labels(self, labels: Any) -> None:
+        pass
+
+    def _label_levels(self, levels: TickLevels, size: float, room: float) -> TickLevels:
+        """The levels to label: the major one, and finer ones while labels keep ``room``
+        pixels apart."""
+        low, high = sorted(float(value) for value in self.range)
+        span = high - low
+        chosen: TickLevels = []
+        for index, (spacing, values) in enumerate(levels):
+            if index and (span <= 0 or spacing / span * size < room):
+                break
+            chosen.append((spacing, values))
+        return chosen
+
+    def paint(self, painter: QPainter, *args: object) -> None:
+        bounds = self.mapRectFromParent(self.geometry())
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setPen(self.pen())
+        if self.orientation == "right":
+            painter.drawLine(QPointF(bounds.left() + 0.5, bounds.top()), bounds.bottomLeft())
+        elif self.orientation == "bottom":
+            painter.drawLine(QPointF(bounds.left(), bounds.top() + 0.5), bounds.topRight())
+        if not self.style["showValues"]:
+            return
+        low, high = (float(value) for value in self.range)
+        if high == low:
+            return
+        font = self.style["tickFont"] or self.font()
+        painter.setFont(font)
+        metrics = QFontMetricsF(font)
+        painter.setPen(self.textPen())
+        vertical = self.orientation in ("left", "right")
+        length = bounds.height() if vertical else bounds.width()
+        room = metrics.height() * 1.8 if vertical else 0.0
+        for spacing, values in self._label_levels(self.tick_levels(), length, room):
+            if not values:
+                continue
+            texts = self.tickStrings(values, self.autoSIPrefixScale * self.scale, spacing)
+            for value, text in zip(values, texts, strict=False):
+                if not text:
+                    continue
+                if vertical:
+                    # self.range runs bottom-up: the first value is at the bottom.
+                    y = bounds.bottom() - (value - low) / (high - low) * bounds.height()
+                    half = metrics.height() / 2
+                    if y - half < bounds.top() or y + half > bounds.bottom():
+                        continue
+                    baseline = y + (metrics.ascent() - metrics.descent()) / 2
+                    painter.drawText(QPointF(bounds.left() + self.LABEL_PAD, baseline), text)
+                else:
+                    x = bounds.left() + (value - low) / (high - low) * bounds.width()
+                    width = metrics.horizontalAdvance(text)
+                    if x - width / 2 < bounds.left() or x + width / 2 > bounds.right():
+                        continue
+                    baseline = bounds.top() + 3 + metrics.ascent()
+                    painter.drawText(QPointF(x - width / 2, baseline), text)
+
+
+class TimeAxis(_DirectAxis):
     def __init__(self, series: BarSeries) -> None:
         super().__init__("bottom")
         self.series = series
@@ -67,8 +176,17 @@ class TimeAxis(pg.AxisItem):
         self._labels: dict[float, str] = {}
         self.setHeight(24)
 
-    # Every pane's axis and grid asks for the same ticks on each repaint: compute them once.
-    _shared: ClassVar[dict[int, tuple[tuple[Any, ...], list[Any], dict[float, str]]]] = {}
+    # Every pane's grid asks for the same ticks on each repaint: compute them once.
+    _shared: ClassVar[dict[tuple[Any, ...], tuple[list[Any], dict[float, str]]]] = {}
+
+    def _tick_key(self) -> tuple[Any, ...]:
+        return (id(self.series), self.series.version, self.series.first_x, self.offset_ns)
+
+    def _tick_labels(self) -> Any:
+        return self._labels
+
+    def _use_tick_labels(self, labels: Any) -> None:
+        self._labels = labels
 
     def tickValues(
         self,
@@ -77,13 +195,24 @@ class TimeAxis(pg.AxisItem):
         size: float,
     ) -> list[tuple[float, list[float]]]:
         s = self.series
-        key = (s.version, s.first_x, minVal, maxVal, int(size), self.offset_ns)
-        cached = self._shared.get(id(s))
-        if cached is not None and cached[0] == key:
-            self._labels = cached[2]
-            return list(cached[1])
+        span = max(maxVal - minVal, 1e-9)
+        key = (
+            id(s),
+            s.version,
+            s.first_x,
+            round(minVal / span, 7),
+            round(maxVal / span, 7),
+            int(size),
+            self.offset_ns,
+        )
+        cached = self._shared.get(key)
+        if cached is not None:
+            self._labels = cached[1]
+            return list(cached[0])
+        if len(self._shared) > 16:
+            self._shared.clear()
         ticks = self._tick_values(minVal, maxVal, size)
-        self._shared[id(s)] = (key, ticks, self._labels)
+        self._shared[key] = (ticks, self._labels)
         return list(ticks)
 
     def _tick_values(self, low: float, high: float, size: float) -> list[tuple[float, list[float]]]:
@@ -152,7 +281,7 @@ class PriceTag:
     foreground: str = "#ffffff"
 
 
-class PriceAxis(pg.AxisItem):
+class PriceAxis(_DirectAxis):
     """Right-hand price axis; tags (last price, crosshair price) are painted on it."""
 
     def __init__(self, decimals: int = 2) -> None:

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import (
     QComboBox,
-    QLabel,
+    QDialog,
     QMenu,
     QMessageBox,
     QToolBar,
@@ -34,7 +34,9 @@ from workstation.charts.chart_view import (
     FillMark,
     OrderMark,
 )
+from workstation.charts.indicator_settings import IndicatorDialog, IndicatorParams
 from workstation.charts.series import candle_arrays
+from workstation.charts.toolbar import ICON_SIZE, TOOLBAR_STYLE, tool_icon
 from workstation.docks.base import PanelDock
 from workstation.session.links import LinkGroups
 from workstation.session.session import is_open
@@ -44,15 +46,15 @@ if TYPE_CHECKING:
     from workstation.session.session import Session
 
 INTERVALS = {"1m": "1m", "5m": "5m", "15m": "15m", "1h": "1h", "1D": "1d"}  # label -> wire
-STYLE_LABELS = {"candle": "Candles", "line": "Line", "heikin_ashi": "Heikin-Ashi"}
-INDICATOR_LABELS = {
-    "sma": "SMA 20",
-    "ema": "EMA 50",
-    "bollinger": "Bollinger bands 20, 2",
-    "vwap": "VWAP",
-    "rsi": "RSI 14",
-    "macd": "MACD 12, 26, 9",
+INTERVAL_NAMES = {
+    "1m": "One-minute",
+    "5m": "Five-minute",
+    "15m": "Fifteen-minute",
+    "1h": "Hourly",
+    "1d": "Daily",
 }
+STYLE_LABELS = {"candle": "Candles", "line": "Line", "heikin_ashi": "Heikin-Ashi"}
+INDICATORS = ("sma", "ema", "bollinger", "vwap", "rsi", "macd")
 HISTORY_PAGE = 1000  # bars per REST request (the server allows up to 5,000)
 
 
@@ -99,6 +101,7 @@ class ChartDock(PanelDock):
         self.view.history_wanted.connect(self._load_older)
         self.view.order_dragged.connect(self._order_dragged)
         self.view.drawing_finished.connect(lambda: self.set_drawing_mode(None))
+        self.view.drawing_selected.connect(self.delete_drawing_action.setEnabled)
         session.candles_changed.connect(self._candles_changed)
         session.orders_changed.connect(self._show_orders)
         session.fills_added.connect(self._show_fills)
@@ -107,22 +110,25 @@ class ChartDock(PanelDock):
     def _build_toolbar(self, parent: QWidget) -> QToolBar:
         bar = QToolBar(parent)
         bar.setObjectName("chartToolbar")
-        bar.setIconSize(bar.iconSize() * 0.75)
-        self.symbol_label = QLabel("—", bar)
-        self.symbol_label.setObjectName("chartSymbol")
-        self.symbol_label.setStyleSheet("font-weight: bold; padding: 0 8px;")
-        bar.addWidget(self.symbol_label)
+        bar.setStyleSheet(TOOLBAR_STYLE)
+        bar.setIconSize(QSize(ICON_SIZE, ICON_SIZE))
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        # No symbol here: the readout on the chart and the panel's title name it already, and
+        # a narrow panel needs the room for the tools.
         self.interval_actions: dict[str, QAction] = {}
         group = QActionGroup(bar)
         for label, wire in INTERVALS.items():
             action = bar.addAction(label)
             action.setCheckable(True)
             action.setChecked(wire == self.interval)
+            action.setToolTip(f"{INTERVAL_NAMES[wire]} bars")
             action.triggered.connect(lambda _=False, w=wire: self.set_interval(w))
             group.addAction(action)
             self.interval_actions[wire] = action
         bar.addSeparator()
         self.style_box = QComboBox(bar)
+        self.style_box.setObjectName("chartStyle")
+        self.style_box.setToolTip("Bar style")
         for style, label in STYLE_LABELS.items():
             self.style_box.addItem(label, style)
         self.style_box.currentIndexChanged.connect(
@@ -130,13 +136,19 @@ class ChartDock(PanelDock):
         )
         bar.addWidget(self.style_box)
         menu = QMenu(bar)
+        menu.setObjectName("chartIndicatorMenu")
         self.indicator_actions: dict[str, QAction] = {}
-        for key, label in INDICATOR_LABELS.items():
-            action = menu.addAction(label)
+        for key in INDICATORS:
+            action = menu.addAction(self.view.params.menu_label(key))
             action.setCheckable(True)
             action.toggled.connect(self._indicators_changed)
             self.indicator_actions[key] = action
+        menu.addSeparator()
+        self.settings_action = menu.addAction("Indicator settings…")
+        self.settings_action.triggered.connect(self.open_indicator_settings)
+        self.settings_dialog: IndicatorDialog | None = None
         button = QToolButton(bar)
+        button.setObjectName("chartIndicators")
         button.setText("Indicators")
         button.setMenu(menu)
         button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -144,12 +156,22 @@ class ChartDock(PanelDock):
         bar.addSeparator()
         self.draw_actions: dict[str, QAction] = {}
         for mode, label in (("trend", "Trend line"), ("hline", "Horizontal line")):
-            action = bar.addAction(label)
+            action = bar.addAction(tool_icon(mode), label)
             action.setCheckable(True)
+            action.setToolTip(f"{label}: click on the chart to place it")
             action.toggled.connect(lambda on, m=mode: self.set_drawing_mode(m if on else None))
             self.draw_actions[mode] = action
-        clear = bar.addAction("Clear drawings")
+        self.delete_drawing_action = bar.addAction(tool_icon("delete"), "Delete drawing")
+        self.delete_drawing_action.setToolTip("Delete the selected drawing (Delete)")
+        self.delete_drawing_action.setEnabled(False)
+        self.delete_drawing_action.triggered.connect(self.view.delete_selected_drawing)
+        clear = bar.addAction(tool_icon("clear"), "Clear drawings")
+        clear.setToolTip("Delete every drawing on this chart")
         clear.triggered.connect(self._clear_drawings)
+        for action in (*self.draw_actions.values(), self.delete_drawing_action, clear):
+            widget = bar.widgetForAction(action)
+            if isinstance(widget, QToolButton):
+                widget.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         return bar
 
     def set_drawing_mode(self, mode: str | None) -> None:
@@ -175,6 +197,29 @@ class ChartDock(PanelDock):
             action.blockSignals(False)
         self._indicators_changed()
 
+    def set_indicator_params(self, params: IndicatorParams) -> None:
+        """New indicator periods: the lines, the menu and the readout follow."""
+        self.view.set_params(params)
+        for key, action in self.indicator_actions.items():
+            action.setText(params.menu_label(key))
+
+    def open_indicator_settings(self) -> IndicatorDialog:
+        """The indicator settings dialog (window-modal, not blocking: the chart keeps
+        updating while it is open); accepted, its values apply to this chart."""
+        dialog = IndicatorDialog(self.view.params, self)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.settings_dialog = dialog
+
+        def finished(result: int) -> None:
+            self.settings_dialog = None
+            if result == QDialog.DialogCode.Accepted:
+                self.set_indicator_params(dialog.params())
+
+        dialog.finished.connect(finished)
+        dialog.open()
+        return dialog
+
     def set_style(self, style: str) -> None:
         index = self.style_box.findData(style)
         if index >= 0:
@@ -186,7 +231,6 @@ class ChartDock(PanelDock):
             return
         super().set_symbol(symbol)
         self.setWindowTitle(f"{self.title} — {symbol}")
-        self.symbol_label.setText(symbol)
         self._load()
 
     def set_interval(self, interval: str) -> None:
@@ -370,6 +414,7 @@ class ChartDock(PanelDock):
             interval=self.interval,
             style=self.view.chart_style,
             indicators=chosen,
+            indicator_params=self.view.params.to_state(),
             drawings=self.view.drawings.save(),
         )
         return state
@@ -385,6 +430,8 @@ class ChartDock(PanelDock):
         style = state.get("style")
         if isinstance(style, str):
             self.set_style(style)
+        if "indicator_params" in state:
+            self.set_indicator_params(IndicatorParams.from_state(state["indicator_params"]))
         indicators = state.get("indicators")
         if isinstance(indicators, list):
             self.set_indicators({str(key) for key in indicators})

@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QResizeEvent
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint, QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QResizeEvent
+from PySide6.QtWidgets import QGraphicsView, QLabel, QMenu, QVBoxLayout, QWidget
 
 from exchange_server import analytics
 from workstation.charts.axes import PriceAxis, PriceTag, TimeAxis, format_time, local_ns
 from workstation.charts.drawings import Drawings
+from workstation.charts.indicator_settings import IndicatorParams
 from workstation.charts.items import CandleItem, GridItem, HistogramItem, LineItem
 from workstation.charts.series import BarSeries
 from workstation.charts.style import (
@@ -45,7 +46,10 @@ STYLES = ("candle", "line", "heikin_ashi")
 OVERLAYS = ("sma", "ema", "bollinger", "vwap")
 PANES = ("rsi", "macd")
 INITIAL_BARS = 120  # bars in view when a chart opens
-RIGHT_MARGIN = 8  # empty bars right of the last one, room for the forming candle
+# Empty room right of the last bar when a chart opens: a few bars (room for the next candle
+# and the last-price tag), not a gap that leaves the latest bars short of the edge.
+RIGHT_MARGIN_FRACTION = 0.025
+RIGHT_MARGIN_MIN = 2
 TAIL = 2000  # live updates recompute indicators over this many trailing bars only
 
 
@@ -97,6 +101,10 @@ class Pane:
         self.price_axis = PriceAxis(decimals)
         self.plot = pg.PlotItem(axisItems={"bottom": self.time_axis, "right": self.price_axis})
         self.plot.hideAxis("left")
+        for hidden in ("left", "top"):
+            # Hidden, but still linked: without this each re-renders its unit label as HTML
+            # on every range change.
+            self.plot.getAxis(hidden).enableAutoSIPrefix(False)
         self.plot.showAxis("right")
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
@@ -131,12 +139,14 @@ class ChartView(QWidget):
     history_wanted = Signal()  # the user scrolled to the oldest bar held
     order_dragged = Signal(int, float)  # order id, price the line was dropped at
     drawing_finished = Signal()  # a drawing is complete: the tool is put down
+    drawing_selected = Signal(bool)  # a drawing is selected (True) or none is
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.series = BarSeries()
         self.chart_style = "candle"
         self.overlays: set[str] = set()
+        self.params = IndicatorParams()
         self.panes_shown: list[str] = []
         self.decimals = 2
         self.symbol = ""
@@ -150,9 +160,14 @@ class ChartView(QWidget):
         self._positioned = False  # the view has been placed on the latest bars
         self._fills: list[FillMark] = []
         self._order_lines: dict[int, OrderLine] = {}
+        self.drawing_menu: QMenu | None = None  # the open right-click menu of a drawing
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(BACKGROUND)
+        # The view fills itself with the background colour: no cached background pixmap to
+        # blit (a solid fill is cheaper) and no widget background painted under it first.
+        self.graphics.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
+        self.graphics.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.graphics.ci.layout.setSpacing(0)
         self.graphics.ci.setContentsMargins(0, 0, 0, 0)
         layout = QVBoxLayout(self)
@@ -172,7 +187,12 @@ class ChartView(QWidget):
         self.fill_markers.setZValue(30)
         self.price.plot.addItem(self.fill_markers, ignoreBounds=True)
         self.sub_panes: dict[str, Pane] = {}
-        self.drawings = Drawings(self.price.plot, self.series, self.drawing_finished.emit)
+        self.drawings = Drawings(
+            self.price.plot,
+            self.series,
+            self.drawing_finished.emit,
+            lambda index: self.drawing_selected.emit(index is not None),
+        )
 
         self.readout = QLabel(self.graphics)
         self.readout.setTextFormat(Qt.TextFormat.RichText)
@@ -203,6 +223,16 @@ class ChartView(QWidget):
 
     def set_overlays(self, overlays: set[str]) -> None:
         self.overlays = set(overlays) & set(OVERLAYS)
+        self._refresh(full=True)
+
+    def set_params(self, params: IndicatorParams) -> None:
+        """New indicator periods: the lines shown are recomputed with them."""
+        problems = params.problems()
+        if problems:
+            raise ValueError("; ".join(problems))
+        if params == self.params:
+            return
+        self.params = params
         self._refresh(full=True)
 
     def set_panes(self, panes: list[str]) -> None:
@@ -278,20 +308,26 @@ class ChartView(QWidget):
         return right >= self.series.first_x + self._length - 1
 
     def show_last(self, bars: int) -> None:
+        """The latest ``bars`` bars in view, the last one a small margin from the right edge."""
         last = self.series.last_x
-        self.price.view.setXRange(last - bars + 1, last + RIGHT_MARGIN, padding=0)
+        margin = max(RIGHT_MARGIN_MIN, round(bars * RIGHT_MARGIN_FRACTION))
+        self.price.view.setXRange(last - bars + 1, last + margin, padding=0)
 
     def _refresh(self, full: bool) -> None:
         series = self.series
+        # A live update changes bars from the last one held on: the items' min/max levels
+        # are rebuilt from there only.
+        since = None if full else max(0, self._length - 1)
         self._version = series.version
         self._length = len(series)
         self._first_ts = int(series.ts[0]) if len(series) else 0
         x0 = series.first_x
-        o, h, lo, c = self._bars(full)
-        self.candles.set_data(x0, o, h, lo, c)
+        o, h, lo, c, bars_since = self._bars(full, since)
+        self.candles.set_data(x0, o, h, lo, c, since=bars_since)
         bounds = self.candles.dataBounds(1)
-        self.volume.set_data(x0, series.volume, series.close >= series.open, bounds)  # type: ignore[arg-type]
-        self._compute_indicators(full)
+        rising = series.close >= series.open
+        self.volume.set_data(x0, series.volume, rising, bounds, since=since)  # type: ignore[arg-type]
+        indicators_since = self._compute_indicators(full, since)
         for pane in (self.price, *self.sub_panes.values()):
             for key, item in list(pane.lines.items()):
                 values = self._cache.get(key)
@@ -299,11 +335,13 @@ class ChartView(QWidget):
                     pane.plot.removeItem(item)
                     del pane.lines[key]
                 else:
-                    item.set_data(x0, values)
+                    item.set_data(x0, values, since=indicators_since.get(key))
         macd = self.sub_panes.get("macd")
         if macd is not None and macd.histogram is not None and "macd_hist" in self._cache:
             hist = self._cache["macd_hist"]
-            macd.histogram.set_data(x0, hist, np.nan_to_num(hist) >= 0)
+            macd.histogram.set_data(
+                x0, hist, np.nan_to_num(hist) >= 0, since=indicators_since.get("macd_hist")
+            )
         # Room left of the oldest bar for a full opening view, so a new chart with few bars
         # still starts at the right edge rather than being pushed into the middle.
         limits = {"xMin": x0 - INITIAL_BARS, "xMax": series.last_x + 200, "minXRange": 10}
@@ -318,73 +356,85 @@ class ChartView(QWidget):
         self._fit_y()
         self._update_readout()
 
-    def _bars(self, full: bool) -> tuple[Array, Array, Array, Array]:
+    def _bars(self, full: bool, since: int | None) -> tuple[Array, Array, Array, Array, int | None]:
+        """The bars drawn (OHLC or Heikin-Ashi) and the index they changed from."""
         s = self.series
         if self.chart_style != "heikin_ashi":
             self._ohlc = None
-            return s.open, s.high, s.low, s.close
+            return s.open, s.high, s.low, s.close, since
         n = len(s)
         if full or self._ohlc is None or self._ohlc[0].size != n:
             self._ohlc = analytics.heikin_ashi(s.open, s.high, s.low, s.close)
-        else:  # HA forgets its start after ~60 bars (weights halve each bar)
-            start = max(0, n - 200)
-            tail = analytics.heikin_ashi(
-                s.open[start:], s.high[start:], s.low[start:], s.close[start:]
-            )
-            keep = max(0, n - 100) - start
-            for target, values in zip(self._ohlc, tail, strict=True):
-                target[start + keep :] = values[keep:]
-        return self._ohlc
+            return (*self._ohlc, None)
+        # HA forgets its start after ~60 bars (weights halve each bar)
+        start = max(0, n - 200)
+        tail = analytics.heikin_ashi(s.open[start:], s.high[start:], s.low[start:], s.close[start:])
+        keep = max(0, n - 100) - start
+        for target, values in zip(self._ohlc, tail, strict=True):
+            target[start + keep :] = values[keep:]
+        return (*self._ohlc, start + keep)
 
-    def _compute_indicators(self, full: bool) -> None:
+    def _compute_indicators(self, full: bool, since: int | None = None) -> dict[str, int | None]:
+        """Recompute the indicators shown; returns, per line, the index its values changed
+        from (None: all of them)."""
         s = self.series
         n = len(s)
         if n == 0:
             self._cache.clear()
-            return
+            return {}
         # Live updates only touch the tail: recompute over the last TAIL bars and keep the
         # second half, where recursive indicators have long forgotten their seed.
+        p = self.params
         start = 0 if full else max(0, n - TAIL)
         keep_from = 0 if start == 0 else n - TAIL // 2
         close = s.close[start:]
         results: dict[str, Array] = {}
         if "sma" in self.overlays:
-            results["sma"] = analytics.sma(close, 20)
+            results["sma"] = analytics.sma(close, p.sma_length)
         if "ema" in self.overlays:
-            results["ema"] = analytics.ema(close, 50)
+            results["ema"] = analytics.ema(close, p.ema_length)
         if "bollinger" in self.overlays:
-            mid, upper, lower = analytics.bollinger_bands(close, 20, 2.0)
+            mid, upper, lower = analytics.bollinger_bands(close, p.bb_length, p.bb_width)
             results.update(bb_mid=mid, bb_upper=upper, bb_lower=lower)
         if "rsi" in self.panes_shown:
-            results["rsi"] = analytics.rsi(close, 14)
+            results["rsi"] = analytics.rsi(close, p.rsi_length)
         if "macd" in self.panes_shown:
-            line, signal, hist = analytics.macd(close)
+            line, signal, hist = analytics.macd(close, p.macd_fast, p.macd_slow, p.macd_signal)
             results.update(macd=line, macd_signal=signal, macd_hist=hist)
         cache: dict[str, Array] = {}
+        changed: dict[str, int | None] = {}
         for key, values in results.items():
             previous = self._cache.get(key)
             if not start:
                 cache[key] = values
+                changed[key] = None
             elif previous is not None and previous.size >= keep_from:
                 merged = np.empty(n)
                 merged[:keep_from] = previous[:keep_from]
                 merged[keep_from:] = values[keep_from - start :]
                 cache[key] = merged
+                changed[key] = keep_from
             else:  # more appended than the tail covers: start over
-                self._compute_indicators(full=True)
-                return
+                return self._compute_indicators(full=True)
         if "vwap" in self.overlays:  # cumulative per session: always over everything
             cache["vwap"] = analytics.vwap(s.high, s.low, s.close, s.volume, self._sessions())
+            changed["vwap"] = None if full or "vwap" not in self._cache else since
         self._cache = cache
         # Make sure an item exists for each line.
         for key, colour in OVERLAY_COLOURS.items():
             if key in cache and not key.startswith("macd") and key != "rsi":
                 self.price.line(key, colour, 1.0 if key.startswith("bb") else 1.3)
+        sma = self.price.lines.get("sma")
+        if sma is not None:
+            # With the Bollinger bands of the same length the middle band is this very line,
+            # drawn over it: painting it too would cost a repaint and show nothing.
+            sma.setVisible("bb_mid" not in cache or p.sma_length != p.bb_length)
         if "rsi" in self.sub_panes and "rsi" in cache:
             self.sub_panes["rsi"].line("rsi", OVERLAY_COLOURS["rsi"])
         if "macd" in self.sub_panes and "macd" in cache:
             self.sub_panes["macd"].line("macd", OVERLAY_COLOURS["macd"])
             self.sub_panes["macd"].line("macd_signal", OVERLAY_COLOURS["macd_signal"])
+        return changed
 
     def _sessions(self) -> NDArray[np.int64] | None:
         """VWAP restarts each trading day on intraday charts and each month on daily ones (one
@@ -534,12 +584,57 @@ class ChartView(QWidget):
         self._update_readout()
 
     def _mouse_clicked(self, event: Any) -> None:
-        if event.button() != Qt.MouseButton.LeftButton:
+        button = event.button()
+        if button not in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
             return
         pane = self._pane_at(event.scenePos())
-        if pane is self.price and self.drawings.mode:
-            self.drawings.click(self.price.view.mapSceneToView(event.scenePos()))
+        if pane is not self.price:
+            if button == Qt.MouseButton.LeftButton:
+                self.drawings.select(None)
+            return
+        point = self.price.view.mapSceneToView(event.scenePos())
+        if button == Qt.MouseButton.LeftButton and self.drawings.mode:
+            self.drawings.click(point)
             event.accept()
+            return
+        index = self.drawings.hit(point, self.price.view.viewPixelSize())
+        if button == Qt.MouseButton.LeftButton:
+            self.drawings.select(index)
+            if index is not None:
+                self.graphics.setFocus(Qt.FocusReason.MouseFocusReason)  # for the Delete key
+        elif index is not None:
+            self.drawings.select(index)
+            self._show_drawing_menu(event.screenPos().toPoint())
+            event.accept()
+
+    def _show_drawing_menu(self, at: QPoint) -> None:
+        menu = QMenu(self)
+        menu.setObjectName("drawingMenu")
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        delete = menu.addAction("Delete drawing")
+        delete.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        delete.triggered.connect(self.delete_selected_drawing)
+        self.drawing_menu = menu
+        menu.destroyed.connect(lambda *_: setattr(self, "drawing_menu", None))
+        menu.popup(at)
+
+    def delete_selected_drawing(self) -> bool:
+        """Delete the drawing the user selected (the others stay); whether there was one."""
+        return self.drawings.delete_selected()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            if self.delete_selected_drawing():
+                event.accept()
+                return
+        elif event.key() == Qt.Key.Key_Escape:
+            if self.drawings.mode is not None:
+                self.drawings.set_mode(None)
+                self.drawing_finished.emit()  # the tool is put down
+            self.drawings.select(None)
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def _update_readout(self) -> None:
         s = self.series
@@ -585,9 +680,9 @@ class ChartView(QWidget):
         lines = ["&nbsp;&nbsp;".join(parts)]
         indicators = []
         for key, label in (
-            ("sma", "SMA 20"),
-            ("ema", "EMA 50"),
-            ("bb_mid", "BB 20 2"),
+            ("sma", self.params.label("sma")),
+            ("ema", self.params.label("ema")),
+            ("bb_mid", self.params.label("bollinger")),
             ("vwap", "VWAP"),
         ):
             values = self._cache.get(key)
@@ -596,7 +691,7 @@ class ChartView(QWidget):
                 indicators.append(
                     f"<span style='color:{OVERLAY_COLOURS[key]}'>{label} {shown}</span>"
                 )
-        for key, label in (("rsi", "RSI 14"), ("macd", "MACD 12 26 9")):
+        for key, label in (("rsi", self.params.label("rsi")), ("macd", self.params.label("macd"))):
             values = self._cache.get(key)
             if values is not None and index < values.size and math.isfinite(values[index]):
                 shown = f"{values[index]:,.2f}"

@@ -2,10 +2,12 @@
 
 Drawings are anchored to time and price, not to bar positions, so they stay where they were
 drawn when history is prepended and are saved with the workspace as (time, price) points.
+A click on a drawing selects it (drawn thicker); the selected one can be deleted alone.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -17,14 +19,22 @@ from workstation.charts.series import BarSeries
 from workstation.charts.style import DRAWING
 
 MODES = ("trend", "hline")
+PEN_WIDTH = 1.5
+SELECTED_WIDTH = 3.0
+HIT_PIXELS = 6.0  # a click this close to a drawing picks it
 
 
 class Drawings:
     def __init__(
-        self, plot: pg.PlotItem, series: BarSeries, finished: Callable[[], None] | None = None
+        self,
+        plot: pg.PlotItem,
+        series: BarSeries,
+        finished: Callable[[], None] | None = None,
+        selected: Callable[[int | None], None] | None = None,
     ) -> None:
         self.plot = plot
         self.finished = finished  # called when a drawing is complete (the tool is put down)
+        self.selection_changed = selected  # called with the selected index (None: none)
         self.series = series
         self.decimals = 2
         self.mode: str | None = None  # the tool picked: the next click(s) draw
@@ -32,6 +42,7 @@ class Drawings:
         self._preview: pg.PlotDataItem | None = None
         # Each drawing: (kind, [(ts, price), ...], graphics item)
         self._items: list[tuple[str, list[tuple[int, float]], Any]] = []
+        self.selected: int | None = None  # index of the selected drawing
 
     def __len__(self) -> int:
         return len(self._items)
@@ -103,7 +114,7 @@ class Drawings:
 
     # -- drawings -------------------------------------------------------------------------
     def add(self, kind: str, points: list[tuple[int, float]]) -> None:
-        pen = pg.mkPen(DRAWING, width=1.5)
+        pen = pg.mkPen(DRAWING, width=PEN_WIDTH)
         item: Any
         if kind == "hline":
             item = pg.InfiniteLine(
@@ -141,7 +152,58 @@ class Drawings:
         for _kind, _points, item in self._items:
             self.plot.removeItem(item)
         self._items.clear()
+        self.select(None)
         self.set_mode(None)
+
+    # -- selection ------------------------------------------------------------------------
+    def kinds(self) -> list[str]:
+        return [kind for kind, _points, _item in self._items]
+
+    def hit(self, point: QPointF, pixel: tuple[float, float]) -> int | None:
+        """The drawing within HIT_PIXELS of ``point`` (view coordinates; ``pixel``: the size
+        of a pixel in them), the nearest if several."""
+        px, py = abs(pixel[0]) or 1.0, abs(pixel[1]) or 1.0
+        best: tuple[float, int] | None = None
+        for index, (kind, points, item) in enumerate(self._items):
+            if kind == "hline":
+                distance = abs(float(item.value()) - point.y()) / py
+            else:
+                (ts0, y0), (ts1, y1) = points
+                x0, x1 = self._x_of(ts0), self._x_of(ts1)
+                distance = _segment_distance(
+                    (point.x() / px, point.y() / py), (x0 / px, y0 / py), (x1 / px, y1 / py)
+                )
+            if distance <= HIT_PIXELS and (best is None or distance < best[0]):
+                best = (distance, index)
+        return None if best is None else best[1]
+
+    def select(self, index: int | None) -> None:
+        if index is not None and not 0 <= index < len(self._items):
+            index = None
+        changed = index != self.selected
+        self.selected = index
+        for position, (_kind, _points, item) in enumerate(self._items):
+            width = SELECTED_WIDTH if position == index else PEN_WIDTH
+            item.setPen(pg.mkPen(DRAWING, width=width))
+        if changed and self.selection_changed is not None:
+            self.selection_changed(index)
+
+    def remove(self, index: int) -> None:
+        _kind, _points, item = self._items.pop(index)
+        self.plot.removeItem(item)
+        if self.selected == index:
+            self.selected = None
+            if self.selection_changed is not None:
+                self.selection_changed(None)
+        elif self.selected is not None and self.selected > index:
+            self.selected -= 1
+
+    def delete_selected(self) -> bool:
+        """Delete the selected drawing; whether there was one."""
+        if self.selected is None:
+            return False
+        self.remove(self.selected)
+        return True
 
     def series_changed(self) -> None:
         """Bars were added or replaced: put trend lines back at their times."""
@@ -165,3 +227,16 @@ class Drawings:
                 continue  # a hand-edited or older workspace: skip what cannot be read
             if kind in MODES and len(points) == (1 if kind == "hline" else 2):
                 self.add(kind, points)
+
+
+def _segment_distance(
+    point: tuple[float, float], start: tuple[float, float], end: tuple[float, float]
+) -> float:
+    """Distance from ``point`` to the segment start-end (all in pixels)."""
+    dx, dy = end[0] - start[0], end[1] - start[1]
+    length2 = dx * dx + dy * dy
+    t = 0.0
+    if length2 > 0:
+        t = ((point[0] - start[0]) * dx + (point[1] - start[1]) * dy) / length2
+        t = min(1.0, max(0.0, t))
+    return math.hypot(point[0] - (start[0] + t * dx), point[1] - (start[1] + t * dy))
