@@ -30,12 +30,13 @@ from exchange_server.protocol import TokenPair
 from workstation.client import ApiError, ClientError
 from workstation.connect_dialog import ConnectDialog, ConnectRequest
 from workstation.credentials import CredentialStore
-from workstation.settings import EMBEDDED_PROFILE, Profile, Settings
+from workstation.settings import EMBEDDED_PROFILE, WORKSPACES_PREFERENCE, Profile, Settings
 from workstation.theme import ACCENT, apply_theme
 
 log = logging.getLogger("workstation")
 
 SMOKE_TIMEOUT_SECONDS = 90.0
+WORKSPACES_FETCH_SECONDS = 3.0  # a slow server must not hold the window back longer
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -136,10 +137,13 @@ class Workstation:
 
     async def ask(self, error: str = "", ask_otp: bool = False, selected: str = "") -> Any:
         """The connect dialog until a connection works; None if the user gives up."""
+        password = ""  # kept while the server asks for a 2FA code: only the code is missing
         while True:
             dialog = ConnectDialog(
                 self.settings, self.credentials, error=error, ask_otp=ask_otp, selected=selected
             )
+            if ask_otp and password:
+                dialog.password.setText(password)
             if await _dialog_result(dialog) != QDialog.DialogCode.Accepted:
                 return None
             request = dialog.request()
@@ -150,6 +154,7 @@ class Workstation:
                 return await self.open(request)
             except ApiError as refusal:
                 ask_otp = refusal.code in ("mfa_required", "invalid_otp")
+                password = request.password if ask_otp else ""
                 error = refusal.message or refusal.code
             except Exception as problem:
                 log.exception("connecting failed")
@@ -212,6 +217,7 @@ class Workstation:
         """Run one session's window: an exit code, or None to connect elsewhere."""
         from workstation.main_window import MainWindow
 
+        await self.adopt_server_workspaces(session)
         note = self.credentials.description
         window = MainWindow(session, self.settings, credentials_note=note)
         width, _, height = self.args.size.partition("x")
@@ -231,6 +237,26 @@ class Workstation:
         window.deleteLater()
         return None if outcome == "connect" else 0
 
+    async def adopt_server_workspaces(self, session: Any) -> None:
+        """Take the user's workspaces from the server when they are newer than this
+        machine's (always, on a machine that never saved any)."""
+        if session.user is None:
+            return
+        try:
+            saved = await asyncio.wait_for(
+                session.client.preference(WORKSPACES_PREFERENCE), WORKSPACES_FETCH_SECONDS
+            )
+        except ApiError as refusal:
+            if refusal.status != 404:  # 404: this user never saved a workspace
+                log.warning("could not fetch the saved workspaces: %s", refusal)
+            return
+        except (ClientError, TimeoutError) as problem:
+            log.warning("could not fetch the saved workspaces: %s", problem)
+            return
+        if self.settings.adopt_mirrored_workspaces(saved.value):
+            self.settings.save()
+            log.info("workspaces taken from the server (saved by another machine)")
+
     @staticmethod
     async def _wait_for_window(window: Any) -> str:
         outcome: asyncio.Future[str] = asyncio.get_running_loop().create_future()
@@ -244,35 +270,46 @@ class Workstation:
         result = await outcome
         if result == "connect":
             window.close()
-        # The server keeps the layout too (best effort: the session is closing).
-        with contextlib.suppress(Exception):
-            window.mirror_workspaces()
-            await asyncio.sleep(0.2)
+        # Closing saved the layout and began uploading it: let that finish before the
+        # session closes (best effort, a second at most).
+        if window.last_mirroring is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(window.last_mirroring), 1.0)
         return result
 
     async def smoke(self, window: Any, path: Path) -> int:
         """Wait until every open panel shows live data, then save a screenshot."""
         deadline = time.monotonic() + SMOKE_TIMEOUT_SECONDS
+        shown = time.perf_counter() - self.started
+        filled: dict[str, float] = {}  # panel -> seconds from launch to its first data
 
         def waiting() -> list[str]:
-            return [
-                dock_id
-                for dock_id, dock in window.docks.items()
-                if not dock.isHidden() and not dock.is_populated()
-            ]
+            empty = []
+            for dock_id, dock in window.docks.items():
+                if dock.isHidden() or dock_id in filled:
+                    continue
+                if dock.is_populated():
+                    filled[dock_id] = time.perf_counter() - self.started
+                else:
+                    empty.append(dock_id)
+            return empty
 
         while waiting() and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.05)
         missing = waiting()
         populated = time.perf_counter() - self.started
+        last = sorted(filled.items(), key=lambda item: item[1])[-3:]
+        # Said at once (the startup benchmark times this line), then the screenshot.
+        print(
+            f"workstation: populated in {populated:.1f} s (window shown at {shown:.1f} s; "
+            f"last panels: {', '.join(f'{d} {t:.1f} s' for d, t in reversed(last))})"
+            + (f"; still empty: {', '.join(missing)}" if missing else ""),
+            flush=True,
+        )
         await asyncio.sleep(0.5)  # let the last updates paint
         path.parent.mkdir(parents=True, exist_ok=True)
         saved = window.grab().save(str(path))
-        print(
-            f"workstation: populated in {populated:.1f} s; screenshot "
-            f"{'saved to ' + str(path) if saved else 'FAILED'}"
-            + (f"; still empty: {', '.join(missing)}" if missing else "")
-        )
+        print(f"workstation: screenshot {'saved to ' + str(path) if saved else 'FAILED'}")
         return 0 if saved and not missing else 1
 
 
@@ -308,7 +345,10 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("Trading Workstation")
     app.setQuitOnLastWindowClosed(False)  # the workstation decides when to quit
     settings = Settings.load()
-    settings.theme = apply_theme(app, args.theme or settings.theme)
+    # --theme is for this run; the View menu's choice is the one remembered.
+    applied = apply_theme(app, args.theme or settings.theme)
+    if not args.theme:
+        settings.theme = applied
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:

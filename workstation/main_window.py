@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import logging
 from collections.abc import Callable, Coroutine, Iterator
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -26,14 +28,15 @@ from workstation.docks.registry import available
 from workstation.hotkeys import HOTKEYS, HotkeyDialog, resolve
 from workstation.session.links import LINK_COLOURS, NO_LINK, LinkGroups
 from workstation.session.session import Session
-from workstation.settings import DEFAULT_WORKSPACES, Settings
+from workstation.settings import DEFAULT_WORKSPACES, WORKSPACES_PREFERENCE, Settings
 from workstation.status_bar import StatusBar
 from workstation.theme import THEMES, apply_theme, current_theme
 
 log = logging.getLogger(__name__)
 
-WORKSPACES_PREFERENCE = "workstation.workspaces"  # mirrored to the server when signed in
 Confirm = Callable[[str, str, Callable[[], None]], None]
+# Once the panels have built themselves and loaded their first data (history, snapshots).
+HEAP_FREEZE_DELAY_MS = 10_000
 
 
 class MainWindow(QMainWindow):
@@ -55,6 +58,7 @@ class MainWindow(QMainWindow):
         self.links = LinkGroups(self)
         self.docks: dict[str, PanelDock] = {}
         self._save_on_close = True
+        self.last_mirroring: asyncio.Task[Any] | None = None  # the last workspace upload
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"Trading Workstation \u2014 {session.profile or session.server_url}")
         self.setDockNestingEnabled(True)
@@ -64,6 +68,10 @@ class MainWindow(QMainWindow):
             | QMainWindow.DockOption.AllowTabbedDocks
             | QMainWindow.DockOption.GroupedDragging
         )
+        # The right dock area runs the full height (the blotters end at it): a column
+        # there (depth over the ticket) gets room for both.
+        self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.resize(1600, 960)
         self._create_docks()
         self.status = StatusBar(session, self)
@@ -76,6 +84,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.apply_hotkeys()
         self.switch_workspace(settings.current_workspace or "Trading", save_current=False)
+        QTimer.singleShot(HEAP_FREEZE_DELAY_MS, _freeze_startup_heap)
 
     # -- panels ---------------------------------------------------------------------------
     def _create_docks(self) -> None:
@@ -152,8 +161,8 @@ class MainWindow(QMainWindow):
         name = name or self.current_workspace
         self.settings.workspaces[name] = workspaces.capture(self)
         self.settings.current_workspace = self.current_workspace or name
-        self.settings.save()
         self.mirror_workspaces()
+        self.settings.save()
 
     def switch_workspace(self, name: str, save_current: bool = True) -> None:
         if save_current and self.current_workspace:
@@ -210,8 +219,8 @@ class MainWindow(QMainWindow):
         if name == self.current_workspace:
             self.current_workspace = ""
             self.switch_workspace("Trading", save_current=False)
-        self.settings.save()
         self.mirror_workspaces()
+        self.settings.save()
         self._refresh_workspace_menu()
         return True
 
@@ -225,9 +234,10 @@ class MainWindow(QMainWindow):
         """Copy the workspaces to the server's preferences, so another machine has them."""
         if self.session.user is None or self.session.connection_state == "offline":
             return
-        value = {"current": self.current_workspace, "workspaces": self.settings.workspaces}
-        self.session.run(
-            self.session.client.set_preference(WORKSPACES_PREFERENCE, value),
+        self.last_mirroring = self.session.run(
+            self.session.client.set_preference(
+                WORKSPACES_PREFERENCE, self.settings.mirrored_workspaces()
+            ),
             "Saving workspaces to the server",
         )
 
@@ -472,3 +482,11 @@ class MainWindow(QMainWindow):
 def _plain(value: Decimal) -> str:
     text = format(value, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _freeze_startup_heap() -> None:
+    """Move what start-up built (Qt wrappers, plots, history arrays: long-lived, hundreds
+    of thousands of objects) out of the collector's reach, so its full passes, which
+    would walk all of it, stop costing the event loop tens of milliseconds each."""
+    gc.collect()
+    gc.freeze()

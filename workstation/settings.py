@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 CONFIG_DIR_ENV = "WORKSTATION_CONFIG_DIR"
 EMBEDDED_PROFILE = "Offline paper trading"
 DEFAULT_WORKSPACES = ("Trading", "Charting")
+WORKSPACES_PREFERENCE = "workstation.workspaces"  # the server-side copy, per user
 
 
 def config_dir() -> Path:
@@ -95,6 +97,9 @@ class Settings:
     current_workspace: str = "Trading"
     # name -> {"state": base64 QMainWindow state, "geometry": ..., "docks": {id: state}}
     workspaces: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # When the workspaces were last mirrored to a server (epoch ms; 0: never). A server
+    # copy stamped later comes from another machine and replaces these on sign-in.
+    workspaces_saved_at: int = 0
     directory: Path = field(default_factory=config_dir)
 
     @property
@@ -123,6 +128,9 @@ class Settings:
             settings.current_workspace = str(
                 data.get("current_workspace", settings.current_workspace)
             )
+            saved_at = data.get("workspaces_saved_at")
+            if isinstance(saved_at, int) and saved_at >= 0:
+                settings.workspaces_saved_at = saved_at
         if not any(p.kind == "embedded" for p in settings.profiles):
             settings.profiles.insert(0, Profile(EMBEDDED_PROFILE, kind="embedded"))
         workspaces = _read_json(settings.workspaces_path)
@@ -139,6 +147,7 @@ class Settings:
             "profiles": [asdict(p) for p in self.profiles],
             "last_profile": self.last_profile,
             "current_workspace": self.current_workspace,
+            "workspaces_saved_at": self.workspaces_saved_at,
         }
         write_atomically(self.path, json.dumps(data, indent=2))
         write_atomically(self.workspaces_path, json.dumps(self.workspaces, indent=1))
@@ -155,3 +164,34 @@ class Settings:
 
     def remove_profile(self, name: str) -> None:
         self.profiles = [p for p in self.profiles if p.name != name or p.kind == "embedded"]
+
+    def mirrored_workspaces(self) -> dict[str, Any]:
+        """The workspaces as the server keeps them (preference ``WORKSPACES_PREFERENCE``),
+        stamped now."""
+        self.workspaces_saved_at = time.time_ns() // 1_000_000
+        return {
+            "saved_at": self.workspaces_saved_at,
+            "current": self.current_workspace,
+            "workspaces": self.workspaces,
+        }
+
+    def adopt_mirrored_workspaces(self, value: Any) -> bool:
+        """Take the server's copy if it is newer than ours (a fresh machine has none, so
+        any copy is newer); False, changing nothing, if it is older or malformed."""
+        if not isinstance(value, dict):
+            return False
+        saved_at, current, workspaces = (
+            value.get("saved_at"),
+            value.get("current"),
+            value.get("workspaces"),
+        )
+        if not isinstance(saved_at, int) or saved_at <= self.workspaces_saved_at:
+            return False
+        if not isinstance(workspaces, dict) or not isinstance(current, str):
+            return False
+        self.workspaces = {
+            str(name): layout for name, layout in workspaces.items() if isinstance(layout, dict)
+        }
+        self.current_workspace = current or self.current_workspace
+        self.workspaces_saved_at = saved_at
+        return True

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 STATE_VERSION = 1  # bump when dock ids change meaning: old saved states are then ignored
 LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
+RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
 BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
 H = Qt.Orientation.Horizontal
 V = Qt.Orientation.Vertical
@@ -115,7 +116,8 @@ def _link_defaults(window: MainWindow) -> None:
 
 
 def arrange_trading(window: MainWindow) -> None:
-    """Watchlist left, chart centre, depth and order ticket right, blotters below."""
+    """Watchlist left and chart centre over the blotters; depth over the order ticket in a
+    full-height column on the right (the ladder needs rows, the ticket needs its form)."""
     docks = _reset(window)
     placed: set[str] = set()
 
@@ -129,13 +131,16 @@ def arrange_trading(window: MainWindow) -> None:
     watchlist, chart, depth, ticket = (
         place(i) for i in ("watchlist", "chart", "depth", "order_ticket")
     )
-    columns = [d for d in (watchlist, chart, depth or ticket) if d is not None]
+    columns = [d for d in (watchlist, chart) if d is not None]
     if columns:
         window.addDockWidget(LEFT, columns[0])
         for before, after in itertools.pairwise(columns):
             window.splitDockWidget(before, after, H)
-    if depth is not None and ticket is not None:
-        window.splitDockWidget(depth, ticket, V)
+    right = [d for d in (depth, ticket) if d is not None]
+    if right:
+        window.addDockWidget(RIGHT, right[0])
+        if len(right) == 2:
+            window.splitDockWidget(right[0], right[1], V)
     time_and_sales = place("time_and_sales")
     if time_and_sales is not None:
         anchor = depth or ticket
@@ -143,7 +148,7 @@ def arrange_trading(window: MainWindow) -> None:
             window.tabifyDockWidget(anchor, time_and_sales)
             anchor.raise_()
         else:
-            window.addDockWidget(LEFT, time_and_sales)
+            window.addDockWidget(RIGHT, time_and_sales)
     overview = place("market_overview")
     if overview is not None:
         if watchlist is not None:
@@ -163,12 +168,13 @@ def arrange_trading(window: MainWindow) -> None:
         bottom[0].raise_()
     _park(window, placed)
     width, height = max(window.width(), 1200), max(window.height(), 800)
-    widths = {"watchlist": 0.24, "chart": 0.52, "depth": 0.24, "order_ticket": 0.24}
-    window.resizeDocks(columns, [int(width * widths[d.dock_id]) for d in columns], H)
+    widths = {"watchlist": 0.25, "chart": 0.5, "depth": 0.25, "order_ticket": 0.25}
+    across = [*columns, *right[:1]]
+    window.resizeDocks(across, [int(width * widths[d.dock_id]) for d in across], H)
     if bottom and columns:
-        window.resizeDocks([columns[0], bottom[0]], [int(height * 0.68), int(height * 0.28)], V)
-    if depth is not None and ticket is not None:
-        window.resizeDocks([depth, ticket], [int(height * 0.4), int(height * 0.28)], V)
+        window.resizeDocks([columns[0], bottom[0]], [int(height * 0.66), int(height * 0.3)], V)
+    if len(right) == 2:
+        window.resizeDocks(right, [int(height * 0.52), int(height * 0.44)], V)
     _link_defaults(window)
 
 

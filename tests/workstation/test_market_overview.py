@@ -7,9 +7,12 @@ from decimal import Decimal
 
 from PySide6.QtCore import QRectF
 
+from exchange_server.domain.commands import SetReferencePrice
+from exchange_server.marketdata.universe import listing_by_symbol, listing_command
 from exchange_server.protocol import Quote
-from tests.workstation.conftest import Market, WaitUntil
-from workstation.docks.market_overview import MarketOverviewDock, rank_movers
+from tests.api.conftest import LiveServer, SignedInUser
+from tests.workstation.conftest import Market, WaitUntil, open_session
+from workstation.docks.market_overview import MarketOverviewDock, index_strip, rank_movers
 from workstation.docks.overview_heatmap import tile_colour
 from workstation.docks.overview_treemap import squarify
 from workstation.docks.watchlist_format import DOWN_COLOUR, UP_COLOUR
@@ -65,3 +68,41 @@ async def test_overview_shows_the_market_and_picks_a_symbol(
     dock.set_link_colour("green")
     dock.heat_map.symbol_clicked.emit("TCS")
     assert links.symbol("green") == "TCS"
+
+
+def test_an_index_with_a_change_shows_it_against_the_previous_close() -> None:
+    traded = Quote(
+        symbol="NIFTY50",
+        status="open",
+        last=Decimal("24100.5"),
+        previous_close=Decimal("24000"),
+        change=Decimal("100.5"),
+        change_percent=Decimal("0.42"),
+    )
+    text, tip = index_strip("NIFTY 50", traded)
+    assert "24,100.50" in text and "+100.50 (+0.42%)" in text and UP_COLOUR.name() in text
+    assert "24,000.00" in tip
+    quoted = Quote(symbol="NIFTY50", status="open", previous_close=Decimal("24050.6"))
+    text, tip = index_strip("NIFTY 50", quoted)
+    assert "24,050.60" in text and "ref" in text and "%" not in text
+    assert "no previous close" in tip
+
+
+async def test_strip_shows_the_index_level_the_exchange_publishes(
+    live_server: LiveServer, trader: SignedInUser, wait_until: WaitUntil
+) -> None:
+    await live_server.context.submit(listing_command(listing_by_symbol()["NIFTY50"]))
+    session = await open_session(live_server.base_url, trader)
+    try:
+        dock = MarketOverviewDock(session, LinkGroups())
+        dock.show()
+        # Never traded: the level is the index's reference price (its last close at first).
+        await wait_until(lambda: "24,050.60" in dock.index_label.text(), message="no index")
+        assert "NIFTY 50" in dock.index_label.text()
+        assert "no previous close" in dock.index_label.toolTip()
+        # The simulator publishes a new level as the index's reference price.
+        await live_server.context.submit(SetReferencePrice("NIFTY50", 2_410_000))
+        await wait_until(lambda: "24,100.00" in dock.index_label.text(), message="level stuck")
+        assert all(tile.symbol != "NIFTY50" for tile in dock.heat_map.tiles())
+    finally:
+        await session.close()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from exchange_server.protocol import Balance, Fill, InstrumentOut, Position, Quote
+from exchange_server.protocol import Balance, Fill, Position, Quote
+from tests.workstation.factories import instrument as make_instrument
 from workstation.docks.portfolio_pnl import FifoBook, compute, day_pnl, fifo_books
 
 DAY = 1_000_000_000_000
@@ -80,19 +81,10 @@ def test_day_pnl_uses_yesterdays_close_for_what_was_held_at_the_open() -> None:
 
 
 def test_summary_adds_cash_holdings_and_fifo_pnl() -> None:
-    instrument = InstrumentOut(
+    instrument = make_instrument(
         symbol="TCS",
         name="Tata Consultancy Services",
-        asset_class="equity",
-        exchange="NSE",
-        currency="INR",
         sector="Information Technology",
-        isin="",
-        tick_size=D("0.05"),
-        lot_size=D(1),
-        price_decimals=2,
-        quantity_decimals=0,
-        status="open",
         reference_price=D(100),
         band_low=D(50),
         band_high=D(150),

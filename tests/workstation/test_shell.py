@@ -3,6 +3,7 @@ meets them in the main window on a real exchange server."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,11 @@ async def test_trading_workspace_puts_panels_where_traders_expect_them(
     assert watchlist.right() < depth.left()  # watchlist left, depth right
     assert depth.bottom() < ticket.top() + 5  # the ticket below the depth
     assert orders.top() > watchlist.bottom() - 5  # blotters along the bottom
+    assert orders.right() < depth.left() + 5  # ...ending at the depth-and-ticket column
+    # The column runs the window's height: the ladder gets rows and the ticket its whole
+    # form (it was once squashed to a few rows under the ticket's minimum height).
+    assert depth.height() > 0.4 * main_window.height(), depth
+    assert ticket.height() >= docks["order_ticket"].minimumSizeHint().height()
     assert main_window.current_workspace == "Trading"
 
 
@@ -200,7 +206,14 @@ async def test_status_bar_shows_connection_latency_market_and_account(
     main_window: MainWindow, wait_until: WaitUntil
 ) -> None:
     status = main_window.status
-    await wait_until(lambda: "ms" in status.latency.text() and "\u2013" not in status.market.text())
+    # Until every channel's first snapshot is in, the banner rightly says data is loading.
+    await wait_until(
+        lambda: (
+            "ms" in status.latency.text()
+            and "\u2013" not in status.market.text()
+            and not main_window.session.stale
+        )
+    )
     assert status.market.text().startswith("NSE ")
     assert status.connection.text().startswith("\u25cf Connected")
     assert status.stale.isHidden()
@@ -217,3 +230,19 @@ async def test_light_theme_applies_and_is_remembered(main_window: MainWindow) ->
     finally:
         main_window.set_theme("dark")
     assert main_window.palette().color(main_window.backgroundRole()).lightness() < 60
+
+
+async def test_the_overview_behind_a_tab_waits_and_catches_up_when_raised(
+    main_window: MainWindow, market: Market, wait_until: WaitUntil
+) -> None:
+    overview, watchlist = main_window.docks["market_overview"], main_window.docks["watchlist"]
+    await wait_until(overview.is_populated)  # the first fill happens even behind the tab
+    watchlist.raise_()
+    refreshes: list[int] = []
+    original = overview.refresh
+    overview.refresh = lambda: (refreshes.append(1), original())[1]  # type: ignore[method-assign]
+    await market.trade("TCS")
+    await asyncio.sleep(1.5)  # three refresh ticks
+    assert refreshes == []  # nobody can see it: no heat map layouts
+    overview.raise_()
+    await wait_until(lambda: refreshes, message="the raised overview did not refresh")

@@ -31,9 +31,9 @@ def pick_in_watchlist(watchlist: Any, symbol: str) -> None:
     """Click ``symbol``'s row, as the trader does."""
     from workstation.docks.watchlist_model import SYMBOL_ROLE, Column
 
-    proxy = watchlist.proxy
-    for row in range(proxy.rowCount()):
-        index = proxy.index(row, Column.SYMBOL)
+    model = watchlist.model  # the rows as shown: it sorts and filters itself
+    for row in range(model.rowCount()):
+        index = model.index(row, Column.SYMBOL)
         if index.data(SYMBOL_ROLE) == symbol:
             watchlist.view.selectionModel().setCurrentIndex(
                 index,

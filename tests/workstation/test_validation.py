@@ -8,36 +8,22 @@ from typing import Any
 import pytest
 
 from exchange_server.domain.rejections import MESSAGES, Reject
-from exchange_server.protocol import InstrumentOut, OrderOut
+from exchange_server.protocol import FeeSchedule, InstrumentOut, OrderOut
+from tests.workstation.factories import instrument
 from workstation.validation import (
+    MAX_GTD_DAYS,
+    NS_PER_DAY,
     TicketInput,
     estimate,
+    fee_of,
     parse_decimal,
     validate_modify,
     validate_ticket,
 )
 
-
-def instrument(**changes: Any) -> InstrumentOut:
-    fields: dict[str, Any] = dict(
-        symbol="RELIANCE",
-        name="Reliance Industries",
-        asset_class="equity",
-        exchange="NSE",
-        currency="INR",
-        sector="Energy",
-        isin="INE002A01018",
-        tick_size=Decimal("0.05"),
-        lot_size=Decimal("1"),
-        price_decimals=2,
-        quantity_decimals=0,
-        status="open",
-        reference_price=Decimal("2500.00"),
-        band_low=Decimal("2250.00"),
-        band_high=Decimal("2750.00"),
-    )
-    fields.update(changes)
-    return InstrumentOut(**fields)
+NOW = 1_750_000_000 * 10**9  # the exchange's clock in the GTD checks (epoch ns)
+HOUR = 3600 * 10**9
+FEES = FeeSchedule(maker_fee_ppm=200, taker_fee_ppm=500, reserve_fee_ppm=500, cash_decimals=4)
 
 
 def ticket(**changes: Any) -> TicketInput:
@@ -314,3 +300,217 @@ def test_modify_checks_the_new_quantity_and_price() -> None:
     assert messages(quantity="10", price="2500.02") == [
         MESSAGES[Reject.TICK_SIZE] + " (tick size 0.05)"
     ]
+
+
+# -- GTD expiry -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("entered", "expected"),
+    [
+        (
+            ticket(tif="gtd"),
+            ("expire_at", "missing_field", "Enter an expiry date and time"),
+        ),
+        (
+            ticket(tif="gtd", expire_at=NOW),
+            ("expire_at", "invalid_expiry", MESSAGES[Reject.INVALID_EXPIRY]),
+        ),
+        (
+            ticket(tif="gtd", expire_at=NOW - HOUR),
+            ("expire_at", "invalid_expiry", MESSAGES[Reject.INVALID_EXPIRY]),
+        ),
+        (
+            ticket(tif="gtd", expire_at=NOW + MAX_GTD_DAYS * NS_PER_DAY + 1),
+            ("expire_at", "expiry_too_far", "Expiry must be within 365 days"),
+        ),
+        (
+            ticket(tif="gtc", expire_at=NOW + HOUR),
+            (
+                "expire_at",
+                "invalid_expiry",
+                MESSAGES[Reject.INVALID_EXPIRY] + " (only GTD orders take an expiry time)",
+            ),
+        ),
+        (
+            ticket(order_type="market", price="", tif="gtd", expire_at=NOW + HOUR),
+            (
+                "tif",
+                "invalid_time_in_force",
+                MESSAGES[Reject.INVALID_TIME_IN_FORCE] + " (market orders are DAY, IOC or FOK)",
+            ),
+        ),
+        (
+            ticket(
+                order_type="stop_market",
+                price="",
+                trigger_price="2600.00",
+                tif="gtd",
+                expire_at=NOW + HOUR,
+            ),
+            (
+                "tif",
+                "invalid_time_in_force",
+                MESSAGES[Reject.INVALID_TIME_IN_FORCE] + " (market orders are DAY, IOC or FOK)",
+            ),
+        ),
+    ],
+)
+def test_each_expiry_rule_has_its_message(
+    entered: TicketInput, expected: tuple[str, str, str]
+) -> None:
+    assert expected in problems(entered, now_ns=NOW)
+
+
+def test_a_gtd_limit_or_stop_limit_with_a_future_expiry_passes() -> None:
+    for entered in (
+        ticket(tif="gtd", expire_at=NOW + 1),
+        ticket(tif="gtd", expire_at=NOW + MAX_GTD_DAYS * NS_PER_DAY),
+        ticket(order_type="stop_limit", trigger_price="2600.00", tif="gtd", expire_at=NOW + HOUR),
+    ):
+        assert problems(entered, now_ns=NOW) == [], entered
+    # Without the exchange's clock only the presence of an expiry is checked.
+    assert problems(ticket(tif="gtd", expire_at=1)) == []
+
+
+# -- post-only --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("entered", "expected"),
+    [
+        (
+            ticket(order_type="market", price="", post_only=True),
+            (
+                "post_only",
+                "invalid_time_in_force",
+                MESSAGES[Reject.INVALID_TIME_IN_FORCE] + " (market orders cannot be post-only)",
+            ),
+        ),
+        (
+            ticket(order_type="stop_market", price="", trigger_price="2600.00", post_only=True),
+            (
+                "post_only",
+                "invalid_time_in_force",
+                MESSAGES[Reject.INVALID_TIME_IN_FORCE] + " (market orders cannot be post-only)",
+            ),
+        ),
+        (
+            ticket(post_only=True, tif="ioc"),
+            (
+                "tif",
+                "invalid_time_in_force",
+                MESSAGES[Reject.INVALID_TIME_IN_FORCE] + " (post-only orders must be able to rest)",
+            ),
+        ),
+        (
+            ticket(post_only=True, tif="fok"),
+            (
+                "tif",
+                "invalid_time_in_force",
+                MESSAGES[Reject.INVALID_TIME_IN_FORCE] + " (post-only orders must be able to rest)",
+            ),
+        ),
+    ],
+)
+def test_each_post_only_rule_has_its_message(
+    entered: TicketInput, expected: tuple[str, str, str]
+) -> None:
+    assert expected in problems(entered)
+
+
+def test_post_only_limits_that_can_rest_pass_also_on_a_post_only_instrument() -> None:
+    for tif, expire_at in (("day", None), ("gtc", None), ("gtd", NOW + HOUR)):
+        resting = ticket(post_only=True, tif=tif, expire_at=expire_at)
+        assert problems(resting, now_ns=NOW) == []
+        assert problems(resting, instrument(status="post_only"), now_ns=NOW) == []
+    # The instrument's own post-only state still refuses market orders, flag or not.
+    market = ticket(order_type="market", price="")
+    assert problems(market, instrument(status="post_only")) == [
+        ("symbol", "instrument_post_only", MESSAGES[Reject.INSTRUMENT_POST_ONLY])
+    ]
+
+
+# -- fees -------------------------------------------------------------------------------------
+def test_fees_round_down_to_the_cash_unit_as_the_exchange_charges() -> None:
+    assert fee_of(Decimal("9100.35"), 500, FEES) == Decimal("4.5501")  # 4.550175
+    assert fee_of(Decimal("9100.35"), 200, FEES) == Decimal("1.8200")  # 1.82007
+    assert fee_of(Decimal("0.01"), 500, FEES) == Decimal("0.0000")  # 0.000005
+    assert fee_of(Decimal("20000"), 500, FEES) == Decimal("10.0000")
+    assert fee_of(Decimal("12345.6789"), 0, FEES) == 0
+
+
+def test_funds_include_the_fee_the_exchange_reserves_on_a_buy() -> None:
+    # 7 at 2500.05 costs 17500.35; the exchange holds 500 ppm more, rounded down: 8.7501.
+    buy = ticket(quantity="7", price="2500.05")
+    assert problems(buy, available_cash=Decimal("17509.1001"), fees=FEES) == []
+    expected = (
+        MESSAGES[Reject.INSUFFICIENT_FUNDS]
+        + " (need 17509.1001 incl. fees 8.7501, have 17509.1000)"
+    )
+    assert problems(buy, available_cash=Decimal("17509.1000"), fees=FEES) == [
+        ("funds", "insufficient_funds", expected)
+    ]
+    # Without the schedule the cost alone is checked (the exchange stays the judge).
+    assert problems(buy, available_cash=Decimal("17500.35")) == []
+    # A market buy is held at the band top plus the fee on that.
+    market = ticket(order_type="market", price="", quantity="10")
+    expected = (
+        MESSAGES[Reject.INSUFFICIENT_FUNDS] + " (need 27513.7500 incl. fees 13.7500, have 27513.74)"
+    )
+    assert problems(market, available_cash=Decimal("27513.74"), fees=FEES) == [
+        ("funds", "insufficient_funds", expected)
+    ]
+    # A sell's fee comes out of its proceeds: only the holdings are needed.
+    sell = ticket(side="sell", quantity="7", price="2500.05")
+    assert problems(sell, available_holdings=Decimal(7), available_cash=Decimal(0), fees=FEES) == []
+
+
+def test_estimates_pick_the_maker_or_taker_rate() -> None:
+    listed = instrument()
+    touch = {"best_bid": Decimal("2499.95"), "best_ask": Decimal("2500.05")}
+
+    resting = estimate(ticket(quantity="10", price="2499.00"), listed, fees=FEES, **touch)
+    assert (resting.fee_basis, resting.fee_ppm) == ("maker", 200)
+    assert resting.value == Decimal("24990.00")
+    assert resting.fee == Decimal("4.9980")
+    assert resting.total == Decimal("24994.9980")
+    # The cash held is the cost plus the fee at the reserve (highest) rate, not the maker's.
+    assert resting.reserve == Decimal("24990.00") + Decimal("12.4950")
+
+    crossing = estimate(ticket(quantity="10", price="2500.05"), listed, fees=FEES, **touch)
+    assert (crossing.fee_basis, crossing.fee_ppm, crossing.fee) == (
+        "taker",
+        500,
+        Decimal("12.5002"),
+    )
+
+    post_only = ticket(quantity="10", price="2500.05", post_only=True)
+    assert estimate(post_only, listed, fees=FEES, **touch).fee_basis == "maker"
+    on_post_only_market = estimate(
+        ticket(quantity="10", price="2500.05"), instrument(status="post_only"), fees=FEES, **touch
+    )
+    assert on_post_only_market.fee_basis == "maker"
+
+    market = estimate(ticket(order_type="market", price=""), listed, fees=FEES, **touch)
+    assert (market.fee_basis, market.value, market.fee) == (
+        "taker",
+        Decimal("25000.50"),
+        Decimal("12.5002"),
+    )
+    assert market.reserve == Decimal("27500.00") + Decimal("13.7500")
+
+    stop = ticket(order_type="stop_limit", trigger_price="2600.00", price="2600.00")
+    stopped = estimate(stop, listed, fees=FEES, **touch)
+    assert (stopped.fee_basis, stopped.fee_ppm) == ("worst", 500)  # the higher rate
+    no_touch = estimate(ticket(quantity="10", price="2499.00"), listed, fees=FEES)
+    assert no_touch.fee_basis == "worst"
+
+    sell = estimate(ticket(side="sell", quantity="10", price="2501.00"), listed, fees=FEES, **touch)
+    assert (sell.fee_basis, sell.value, sell.fee) == (
+        "maker",
+        Decimal("25010.00"),
+        Decimal("5.0020"),
+    )
+    assert sell.total == Decimal("25004.9980")  # net proceeds
+    assert sell.reserve is None  # a sell holds its shares, not cash
+
+    unknown = estimate(ticket(quantity="10", price="2499.00"), listed, **touch)
+    assert (unknown.fee, unknown.fee_basis, unknown.total) == (None, None, None)
+    assert unknown.reserve == Decimal("24990.00")

@@ -7,6 +7,7 @@ accepted order, the blotters say what was cancelled."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -25,8 +26,18 @@ def spawn(
     on_error: Callable[[BaseException], None] | None = None,
     session: Any = None,
     what: str = "",
-) -> asyncio.Future[T]:
-    """Schedule ``work`` on the running loop (qasync's in the app); report the outcome."""
+) -> asyncio.Future[T] | None:
+    """Schedule ``work`` on the running loop (qasync's in the app); report the outcome.
+
+    None, with ``work`` dropped, when no loop runs: a panel's Qt timer can fire while none
+    does (a window closing with the app, a panel outliving its session), and then there is
+    neither a server to ask nor anyone to tell."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        if inspect.iscoroutine(work):
+            work.close()  # never started: no "was never awaited" warning either
+        return None
     future = asyncio.ensure_future(work)
     _RUNNING.add(future)
 

@@ -11,12 +11,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from workstation.docks.base import PanelDock
 from workstation.docks.blotter_actions import spawn
 from workstation.docks.depth_chart import DepthChart
 from workstation.docks.depth_ladder import LadderView, ladder_model, ladder_rows
+from workstation.docks.live_text import LiveText
 from workstation.docks.table_format import fmt_decimal, fmt_quantity
 from workstation.docks.table_model import Coalescer, fixed_font
 from workstation.session.links import LinkGroups
@@ -40,11 +41,11 @@ class DepthDock(PanelDock):
         self._unwatch: Any = None
         self._shown: str | None = None  # the symbol whose book the ladder shows
         body = QWidget(self)
-        self.summary = QLabel(body)  # spread, mid, sizes at the touch
+        self.summary = LiveText(body)  # spread, mid, sizes at the touch
         self.summary.setFont(fixed_font())
         self.summary.setObjectName("depthSummary")
         self.summary.setContentsMargins(4, 0, 4, 0)
-        self.ladder = LadderView(ladder_model(self._decimals), body)
+        self.ladder = LadderView(ladder_model(self._decimals), body, self._decimals)
         self.ladder.trade_requested.connect(self.trade_requested)
         self.ladder.cancel_requested.connect(self.cancel_at)
         self.chart = DepthChart(body)

@@ -1,11 +1,12 @@
 """Cells that flash when their value changes, without a timer per cell.
 
-The model records when each cell last changed and in which direction, and answers
-BackgroundRole with :func:`flash_colour`: a green or red wash that fades out over
-``FLASH_SECONDS``, computed at paint time from that timestamp. Qt's own (C++) delegate paints
-it, so a repaint costs no Python per cell beyond ``data()``. :class:`FlashPump` repaints the
-view's viewport while any wash is still fading: one timer per view, one repaint per frame,
-however many cells changed. ``FLASH_ROLE`` exposes ``(changed_at, direction)`` for tests.
+The model records when each cell last changed and in which direction; at paint time
+:func:`flash_wash` turns that into a green or red wash that fades out over
+``FLASH_SECONDS`` (a delegate paints it; a model answers BackgroundRole with
+:func:`flash_colour` for anything that asks through ``data()``). The washes are a fixed set
+of colours made once, so a repaint allocates none. :class:`FlashPump` repaints the view's
+viewport while any wash is still fading: one timer per view, one repaint per frame, however
+many cells changed. ``FLASH_ROLE`` exposes ``(changed_at, direction)`` for tests.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ NO_FLASH = (0.0, 0)
 FLASH_SECONDS = 0.6
 FLASH_ALPHA = 90  # of 255 at the moment of change
 FRAME_MS = 40  # ~25 repaints a second while something fades
+QUIET_MS = 60  # after a change, the fade's own frames wait this long for the next change
 
 
 def flash_alpha(changed_at: float, now: float) -> int:
@@ -38,39 +40,67 @@ def flash_alpha(changed_at: float, now: float) -> int:
     return int(FLASH_ALPHA * (1.0 - age / FLASH_SECONDS))
 
 
+def _washes(colour: QColor) -> list[QColor]:
+    washes = []
+    for alpha in range(FLASH_ALPHA + 1):
+        wash = QColor(colour)
+        wash.setAlpha(alpha)
+        washes.append(wash)
+    return washes
+
+
+_UP_WASHES = _washes(UP_COLOUR)
+_DOWN_WASHES = _washes(DOWN_COLOUR)
+
+
+def flash_wash(changed_at: float, direction: int, now: float) -> QColor | None:
+    """The wash a cell shows at ``now`` (monotonic seconds), or None. Shared colours:
+    paint with them, do not change them."""
+    if not direction:
+        return None
+    age = now - changed_at
+    if age < 0 or age >= FLASH_SECONDS:
+        return None
+    alpha = int(FLASH_ALPHA * (1.0 - age / FLASH_SECONDS))
+    if not alpha:
+        return None
+    return (_UP_WASHES if direction > 0 else _DOWN_WASHES)[alpha]
+
+
 def flash_colour(changed_at: float, direction: int) -> QColor | None:
     """The wash a cell shows now (a model answers this for BackgroundRole), or None."""
     if not changed_at or not direction:
         return None
-    alpha = flash_alpha(changed_at, time.monotonic())
-    if not alpha:
-        return None
-    wash = QColor(_UP_WASH if direction > 0 else _DOWN_WASH)
-    wash.setAlpha(alpha)
-    return wash
-
-
-_UP_WASH = QColor(UP_COLOUR)
-_DOWN_WASH = QColor(DOWN_COLOUR)
+    return flash_wash(changed_at, direction, time.monotonic())
 
 
 class FlashPump(QObject):
-    """Repaints ``view`` every frame while ``fading()`` says a wash is still visible."""
+    """Repaints ``view`` every frame while ``fading()`` says a wash is still visible.
+
+    In step with the model: ``kick`` (a batch of changes landed) repaints the whole
+    viewport in the same paint as the changed cells, and the frame timer runs only after
+    changes stop coming (QUIET_MS). A stream of coalesced updates (25 a second) then costs
+    one paint per update instead of two: one for the changed cells and another, out of
+    step, for the fade."""
 
     def __init__(self, view: QAbstractItemView, fading: Callable[[], bool]) -> None:
         super().__init__(view)
         self._view = view
         self._fading = fading
         self._timer = QTimer(self)
-        self._timer.setInterval(FRAME_MS)
+        self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._frame)
+        self.frames = 0  # repaints asked for by the fade (tests read it)
 
     def kick(self) -> None:
-        """Something just changed: make sure the fade gets animated."""
-        if not self._timer.isActive():
-            self._timer.start()
+        """Something just changed: repaint now, and animate the fade if changes stop."""
+        self._view.viewport().update()
+        self._timer.start(QUIET_MS)
 
     def _frame(self) -> None:
+        self.frames += 1
         self._view.viewport().update()
-        if not self._fading():
+        if self._fading():
+            self._timer.start(FRAME_MS)
+        else:
             self._timer.stop()

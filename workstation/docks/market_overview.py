@@ -1,25 +1,25 @@
 """Market overview: the whole universe at a glance.
 
-A strip with the index and the market's breadth (advancing, declining, unchanged), the top
-gainers and losers of the day, and a sector heat map (tiles sized by turnover, coloured by
-change). Refreshed twice a second from the session's quotes: a glance panel does not need
+A strip with the index level and the market's breadth (advancing, declining, unchanged), the
+top gainers and losers of the day, and a sector heat map (tiles sized by turnover, coloured
+by change). Refreshed twice a second from the session's quotes: a glance panel does not need
 every tick. Clicking a mover or a tile moves the linked panels to that symbol.
+
+An index is never traded, so its quote has no last price: the exchange publishes the
+index's level as its reference price (``previous_close`` on the wire, moved about once a
+second while the market is open) and sends no previous close and no day change for it. The
+strip therefore shows the level, marked as the reference level, with a change only when the
+quote carries one.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-    QTimer,
-)
+from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -33,14 +33,16 @@ from PySide6.QtWidgets import (
 from exchange_server.protocol import Quote
 from workstation.docks.base import PanelDock
 from workstation.docks.overview_heatmap import HeatMap, Tile
+from workstation.docks.table_format import DOWN, UP, sign_colour
+from workstation.docks.table_model import Column, KeyedTableModel
+from workstation.docks.table_view import panel_table
 from workstation.docks.watchlist_format import (
-    compact_table,
     compact_text,
-    direction_colour,
     percent_text,
     price_text,
-    set_column_chars,
+    signed_text,
 )
+from workstation.theme import NEUTRAL
 
 if TYPE_CHECKING:
     from workstation.session.links import LinkGroups
@@ -49,71 +51,77 @@ if TYPE_CHECKING:
 REFRESH_MS = 500
 MOVERS = 10
 INDEX_CLASS = "index"  # shown in the strip, not ranked with what can be traded
-HEADERS = ("Symbol", "LTP", "Chg %", "Volume")
-RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 
-class MoversModel(QAbstractTableModel):
-    """A short ranked list (top gainers or losers); rows change as a whole each refresh."""
+class MoversModel(KeyedTableModel[Quote]):
+    """A short ranked list (top gainers or losers), in rank order each refresh."""
 
     def __init__(self, session: Session, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.session = session
-        self.quotes: list[Quote] = []
+        def price(quote: Quote) -> str:
+            instrument = session.instruments.get(quote.symbol)
+            return price_text(quote.last, instrument.price_decimals if instrument else 2)
+
+        def tip(quote: Quote) -> str:
+            instrument = session.instruments.get(quote.symbol)
+            return f"{instrument.name}\n{instrument.sector}" if instrument else quote.symbol
+
+        def direction(quote: Quote) -> str | None:
+            return sign_colour(quote.change)
+
+        columns: list[Column[Quote]] = [
+            Column("Symbol", lambda q: q.symbol),
+            Column("LTP", lambda q: q.last, price, numeric=True, colour=direction),
+            Column(
+                "Chg %",
+                lambda q: q.change_percent,
+                lambda q: percent_text(q.change_percent),
+                numeric=True,
+                colour=direction,
+            ),
+            Column("Volume", lambda q: q.volume, lambda q: compact_text(q.volume), numeric=True),
+        ]
+        super().__init__(
+            columns, key=lambda q: q.symbol, parent=parent, tooltip=tip, fixed_numbers=False
+        )
+
+    @property
+    def quotes(self) -> list[Quote]:
+        return self.rows()
 
     def set_quotes(self, quotes: list[Quote]) -> None:
-        if [q.symbol for q in quotes] == [q.symbol for q in self.quotes]:
-            self.quotes = quotes  # same rows: repaint the values, keep the selection
-            if quotes:
-                self.dataChanged.emit(self.index(0, 1), self.index(len(quotes) - 1, 3))
-            return
-        self.beginResetModel()
-        self.quotes = quotes
-        self.endResetModel()
+        self.set_rows(quotes, reorder=True)
 
     def symbols(self) -> list[str]:
         return [q.symbol for q in self.quotes]
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.quotes)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
+def index_level(quote: Quote) -> Decimal | None:
+    """An index's level: its last value if the exchange sends one, else its reference price,
+    which is where the exchange publishes the level of an index (it is never traded)."""
+    return quote.last if quote.last is not None else quote.previous_close
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return LEFT if section == 0 else RIGHT
-        return None
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if not index.isValid():
-            return None
-        quote = self.quotes[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == 0:
-                return quote.symbol
-            if column == 1:
-                instrument = self.session.instruments.get(quote.symbol)
-                return price_text(quote.last, instrument.price_decimals if instrument else 2)
-            if column == 2:
-                return percent_text(quote.change_percent)
-            return compact_text(quote.volume)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return LEFT if column == 0 else RIGHT
-        if role == Qt.ItemDataRole.ForegroundRole and column in (1, 2):
-            return direction_colour(quote.change)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            instrument = self.session.instruments.get(quote.symbol)
-            return f"{instrument.name}\n{instrument.sector}" if instrument else quote.symbol
-        if role == Qt.ItemDataRole.UserRole:
-            return quote.symbol
-        return None
+def index_strip(name: str, quote: Quote, decimals: int = 2) -> tuple[str, str]:
+    """(rich text, tool tip) for one index in the strip: its level and, when the quote has
+    one, its change against the previous close; otherwise the level marked "ref"."""
+    level = index_level(quote)
+    if level is None:
+        return "", ""
+    text = f"<b>{html.escape(name)}</b> {price_text(level, decimals)}"
+    if quote.change is not None and quote.change_percent is not None:
+        colour = sign_colour(quote.change) or NEUTRAL
+        text += (
+            f" <span style='color:{colour}'>{signed_text(quote.change, decimals)} "
+            f"({percent_text(quote.change_percent)})</span>"
+        )
+        previous = price_text(quote.previous_close, decimals)
+        return text, f"{name}: change against the previous close ({previous})"
+    text += f" <span style='color:{NEUTRAL}'>ref</span>"
+    return text, (
+        f"{name}: the index level as the exchange publishes it (its reference price, "
+        "updated while the market is open). The exchange sends no previous close for an "
+        "index, so no day change is shown."
+    )
 
 
 def rank_movers(quotes: list[Quote], count: int = MOVERS) -> tuple[list[Quote], list[Quote]]:
@@ -190,18 +198,15 @@ class MarketOverviewDock(PanelDock):
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self._refresh_if_dirty)
         self._timer.start()
+        self.visibilityChanged.connect(self._refresh_if_dirty)
         session.quotes_changed.connect(self._on_quotes)
         session.connection_changed.connect(self._on_connection)
         self._watch_universe()
         self.refresh()
 
     def _movers_view(self, parent: QWidget, model: MoversModel) -> QTableView:
-        view = QTableView(parent)
-        view.setModel(model)
-        compact_table(view)
+        view = panel_table(parent, model, {0: 11, 1: 10, 2: 7, 3: 7})
         view.setFrameShape(QFrame.Shape.NoFrame)
-        set_column_chars(view, {0: 11, 1: 10, 2: 7, 3: 7})
-        view.horizontalHeader().setStretchLastSection(True)
         view.clicked.connect(lambda index: self._pick_from(model, index))
         view.activated.connect(lambda index: self._pick_from(model, index))
         return view
@@ -228,8 +233,11 @@ class MarketOverviewDock(PanelDock):
     def _on_quotes(self, symbols: object) -> None:
         self._dirty = True
 
-    def _refresh_if_dirty(self) -> None:
-        if self._dirty and self.isVisible():
+    def _refresh_if_dirty(self, *_: object) -> None:
+        # Behind another tab the dock still counts as visible: ask whether any of it is on
+        # screen (a hidden heat map re-laid out twice a second cost a tenth of a busy UI).
+        # The first fill happens regardless, so the tab has data the moment it is raised.
+        if self._dirty and (not self.visibleRegion().isEmpty() or not self.is_populated()):
             self.refresh()
 
     def refresh(self) -> None:
@@ -260,34 +268,20 @@ class MarketOverviewDock(PanelDock):
         self.heat_map.set_tiles(tiles)
 
     def _update_strip(self, quotes: list[Quote]) -> None:
-        index = next(
-            (
-                q
-                for s, q in self.session.quotes.items()
-                if s in self.session.instruments
-                and self.session.instruments[s].asset_class == INDEX_CLASS
-            ),
-            None,
-        )
-        if index is not None and index.last is not None:
-            colour = direction_colour(index.change)
-            hex_colour = colour.name() if colour is not None else "palette(text)"
-            name = self.session.instruments[index.symbol].name
-            self.index_label.setText(
-                f"<b>{name}</b> {price_text(index.last)} "
-                f"<span style='color:{hex_colour}'>{percent_text(index.change_percent)}</span>"
-            )
-        else:
-            self.index_label.setText("")
+        instruments = self.session.instruments
+        parts = [
+            index_strip(instruments[symbol].name, quote, instruments[symbol].price_decimals)
+            for symbol, quote in sorted(self.session.quotes.items())
+            if symbol in instruments and instruments[symbol].asset_class == INDEX_CLASS
+        ]
+        self.index_label.setText("&nbsp;&nbsp;&nbsp;".join(text for text, _ in parts if text))
+        self.index_label.setToolTip("\n\n".join(tip for _, tip in parts if tip))
         up = sum(1 for q in quotes if (q.change or Decimal(0)) > 0)
         down = sum(1 for q in quotes if (q.change or Decimal(0)) < 0)
         flat = len(quotes) - up - down
-        up_colour = direction_colour(1)
-        down_colour = direction_colour(-1)
-        assert up_colour is not None and down_colour is not None
         self.breadth_label.setText(
-            f"<span style='color:{up_colour.name()}'>▲ {up}</span>&nbsp;&nbsp;"
-            f"<span style='color:{down_colour.name()}'>▼ {down}</span>&nbsp;&nbsp;"
+            f"<span style='color:{UP}'>▲ {up}</span>&nbsp;&nbsp;"
+            f"<span style='color:{DOWN}'>▼ {down}</span>&nbsp;&nbsp;"
             f"● {flat}"
         )
 

@@ -13,34 +13,22 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-)
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from exchange_server.protocol import Fill, OrderOut
 from workstation.docks.base import PanelDock
-from workstation.docks.watchlist_format import (
-    DOWN_COLOUR,
-    UP_COLOUR,
-    compact_table,
-    price_text,
-    set_column_chars,
-)
+from workstation.docks.table_format import DOWN, UP
+from workstation.docks.table_model import Column, KeyedTableModel
+from workstation.docks.table_view import panel_table
+from workstation.docks.watchlist_format import price_text
 
 try:
     from workstation.theme import WARNING
@@ -61,7 +49,6 @@ _FINAL = {
     "rejected": "rejected",
     "expired": "expired",
 }
-HEADERS = ("Time", "Level", "Source", "Message")
 _GRACE_NS = 2_000_000_000  # clocks differ a little: events this much older still count
 
 
@@ -99,66 +86,48 @@ def describe_order(order: OrderOut, state: str, decimals: int = 2) -> str:
     return text
 
 
-class NotificationModel(QAbstractTableModel):
+def _level_colour(entry: Entry) -> str | None:
+    return {"error": DOWN, "warning": WARNING}.get(entry.level)
+
+
+def _message_colour(entry: Entry) -> str | None:
+    """Errors and warnings in their colours; otherwise a buy or a sell in its side's."""
+    if entry.tone and entry.level == "info":
+        return UP if entry.tone > 0 else DOWN
+    return _level_colour(entry)
+
+
+COLUMNS: list[Column[Entry]] = [
+    Column("Time", lambda e: e.at, lambda e: e.at.strftime("%H:%M:%S")),
+    Column("Level", lambda e: e.level, lambda e: e.level.capitalize(), colour=_level_colour),
+    Column("Source", lambda e: e.source),
+    Column("Message", lambda e: e.text, colour=_message_colour),
+]
+
+
+def level_rank(level: str) -> int:
+    """0 info, 1 warning, 2 error: the level filter shows a rank and above."""
+    return LEVELS.index(level) if level in LEVELS else 0
+
+
+class NotificationModel(KeyedTableModel[Entry]):
+    """The log, newest first, at most MAX_ENTRIES."""
+
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.entries: list[Entry] = []  # newest first
-        self._warning = QColor(WARNING)
+        super().__init__(
+            COLUMNS,
+            key=id,  # entries can repeat word for word; each one held is its own object
+            parent=parent,
+            tooltip=lambda e: f"{e.at:%Y-%m-%d %H:%M:%S}\n{e.text}",
+            fixed_numbers=False,
+        )
+
+    @property
+    def entries(self) -> list[Entry]:
+        return self.rows()
 
     def add(self, entry: Entry) -> None:
-        self.beginInsertRows(QModelIndex(), 0, 0)
-        self.entries.insert(0, entry)
-        self.endInsertRows()
-        if len(self.entries) > MAX_ENTRIES:
-            self.beginRemoveRows(QModelIndex(), MAX_ENTRIES, len(self.entries) - 1)
-            del self.entries[MAX_ENTRIES:]
-            self.endRemoveRows()
-
-    def clear(self) -> None:
-        self.beginResetModel()
-        self.entries = []
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.entries)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if not index.isValid():
-            return None
-        entry = self.entries[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == 0:
-                return entry.at.strftime("%H:%M:%S")
-            if column == 1:
-                return entry.level.capitalize()
-            if column == 2:
-                return entry.source
-            return entry.text
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{entry.at:%Y-%m-%d %H:%M:%S}\n{entry.text}"
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if entry.level == "error" and column in (1, 3):
-                return DOWN_COLOUR
-            if entry.level == "warning" and column in (1, 3):
-                return self._warning
-            if entry.tone and column == 3:
-                return UP_COLOUR if entry.tone > 0 else DOWN_COLOUR
-        if role == Qt.ItemDataRole.UserRole:
-            return LEVELS.index(entry.level) if entry.level in LEVELS else 0
-        return None
+        self.prepend([entry], limit=MAX_ENTRIES)
 
 
 class LevelFilter(QSortFilterProxyModel):
@@ -174,8 +143,9 @@ class LevelFilter(QSortFilterProxyModel):
     def filterAcceptsRow(
         self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
     ) -> bool:
-        index = self.sourceModel().index(source_row, 0, source_parent)
-        return int(index.data(Qt.ItemDataRole.UserRole) or 0) >= self.minimum
+        model = self.sourceModel()
+        assert isinstance(model, NotificationModel)
+        return level_rank(model.row_at(source_row).level) >= self.minimum
 
 
 class NotificationsDock(PanelDock):
@@ -213,12 +183,7 @@ class NotificationsDock(PanelDock):
         self.clear_button.clicked.connect(self.clear)
         bar.addWidget(self.clear_button)
         layout.addLayout(bar)
-        self.view = QTableView(body)
-        self.view.setObjectName("notificationsTable")
-        self.view.setModel(self.proxy)
-        compact_table(self.view)
-        set_column_chars(self.view, {0: 8, 1: 7, 2: 7})
-        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view = panel_table(body, self.proxy, {0: 8, 1: 7, 2: 7}, "notificationsTable")
         layout.addWidget(self.view, 1)
         self.setWidget(body)
 
@@ -239,7 +204,7 @@ class NotificationsDock(PanelDock):
         self.model.clear()
 
     def entries(self) -> list[Entry]:
-        return list(self.model.entries)
+        return self.model.entries
 
     def _update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()

@@ -1,24 +1,44 @@
 """The order ticket: buy or sell one symbol, checked before it is sent.
 
 Every field is checked as it is typed with the exchange's own rules (``workstation.
-validation``): quantity and lot, tick, price band, trigger, validity, cash or holdings. The
-ticket refuses to send what the exchange would refuse; what only the exchange can judge comes
-back as a rejection and is shown with the exchange's reason next to the field it names.
+validation``): quantity and lot, tick, price band, trigger, validity and a GTD expiry,
+post-only, cash (with fees) or holdings. The ticket refuses to send what the exchange would
+refuse; what only the exchange can judge (a post-only order that would cross the live book)
+comes back as a rejection and is shown with the exchange's reason next to the field it names.
+
+Estimates use the exchange's fee schedule (``GET /account/fees``, fetched when needed and
+refreshed each minute, on reconnect and after a refusal for funds): the fee at the taker
+rate for orders that take liquidity, at the maker rate for limits that rest, and the cash a
+buy holds, which includes the fee at the schedule's reserve rate exactly as the exchange
+reserves it, so the ticket never passes an order the exchange would refuse for funds.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, cast
+from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import QDate, QDateTime, QStringListModel, Qt, QTime, QTimeZone, Signal
 from PySide6.QtWidgets import QCompleter, QLabel, QWidget
 
-from exchange_server.protocol import InstrumentOut, OrderOut, PlaceOrderRequest, TimeInForce
+from exchange_server.marketdata.candles import exchange_timezone
+from exchange_server.protocol import (
+    FeeSchedule,
+    InstrumentOut,
+    OrderOut,
+    PlaceOrderRequest,
+    TimeInForce,
+)
 from workstation.client import ApiError, new_client_order_id
 from workstation.docks.base import PanelDock
 from workstation.docks.blotter_actions import describe, spawn
-from workstation.docks.table_format import DOWN, UP, fmt_decimal, fmt_money, fmt_quantity
+from workstation.docks.table_format import DOWN, UP, fmt_cash, fmt_decimal, fmt_quantity
 from workstation.docks.ticket_form import TicketForm
 from workstation.session.links import LinkGroups
 from workstation.validation import (
@@ -36,7 +56,17 @@ from workstation.validation import (
 if TYPE_CHECKING:
     from workstation.session.session import Session
 
+log = logging.getLogger(__name__)
+
 TYPE_LABELS = {"limit": "LMT", "market": "MKT", "stop_limit": "SL", "stop_market": "SL-M"}
+FEE_BASIS_LABELS = {"maker": "maker", "taker": "taker", "worst": "worst case"}
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FEES_MAX_AGE_SECONDS = 60.0  # the schedule changes rarely (an operator's command)
+
+
+def fmt_ppm(ppm: int) -> str:
+    """Parts per million as a percentage: 500 -> ``0.05%``."""
+    return f"{Decimal(ppm).scaleb(-4).normalize():f}%"
 
 
 class OrderTicketDock(PanelDock):
@@ -57,6 +87,12 @@ class OrderTicketDock(PanelDock):
         self.last_checked: Checked | None = None
         self._syncing = False
         self._unwatch: Any = None
+        self.fees: FeeSchedule | None = None  # the exchange's schedule, when fetched
+        self._fees_at = 0.0  # time.monotonic() of the last fetch attempt
+        self._fees_loading = False
+        self._fees_again = False
+        self._post_only_choice = False  # the trader's, kept while a type disables it
+        self._expiry_zone = ZoneInfo("UTC")  # the zone the expiry editor's fields are in
 
         self._completer = QCompleter(sorted(session.instruments), form.symbol_edit)
         self._completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -66,7 +102,9 @@ class OrderTicketDock(PanelDock):
         form.buy_button.clicked.connect(lambda: self.set_side("buy"))
         form.sell_button.clicked.connect(lambda: self.set_side("sell"))
         form.order_type.currentIndexChanged.connect(self._type_changed)
-        form.tif.currentIndexChanged.connect(self._changed)
+        form.tif.currentIndexChanged.connect(self._tif_changed)
+        form.expiry.dateTimeChanged.connect(self._changed)
+        form.post_only.toggled.connect(self._post_only_toggled)
         form.quantity.textEdited.connect(self._quantity_edited)
         form.lots.textEdited.connect(self._lots_edited)
         form.price.textEdited.connect(self._changed)
@@ -80,8 +118,10 @@ class OrderTicketDock(PanelDock):
         session.quotes_changed.connect(self._quotes_changed)
         session.balances_changed.connect(self._changed)
         session.connection_changed.connect(self._show_instrument)
+        session.connection_changed.connect(self._connection_changed)
         self.set_side("buy")
         self._type_changed()
+        self._tif_changed()
 
     # -- what is shown -------------------------------------------------------------------
     @property
@@ -107,6 +147,8 @@ class OrderTicketDock(PanelDock):
         tick = f" (tick {instrument.tick_size})" if instrument else ""
         self.form.price.setPlaceholderText(f"Limit price{tick}")
         self.form.trigger.setPlaceholderText(f"Trigger price{tick}")
+        # Another exchange may keep another zone: the expiry keeps its moment, not its digits.
+        self.set_expiry(self.expiry())
         self._sync_lots_from_quantity()
         self._show_touch()
         self._changed()
@@ -142,6 +184,93 @@ class OrderTicketDock(PanelDock):
             widget.setVisible(priced)
         for widget in (self.form.trigger, self.form.trigger_label):
             widget.setVisible(stop)
+        # Post-only is for limit orders: unticked (not lost) while another type is chosen.
+        box = self.form.post_only
+        box.blockSignals(True)
+        box.setEnabled(kind == "limit")
+        box.setChecked(kind == "limit" and self._post_only_choice)
+        box.blockSignals(False)
+        self._changed()
+
+    def _post_only_toggled(self, checked: bool) -> None:
+        if self.form.post_only.isEnabled():
+            self._post_only_choice = checked
+        self._changed()
+
+    def set_post_only(self, checked: bool) -> None:
+        self._post_only_choice = checked
+        self._type_changed()
+
+    # -- GTD expiry, in the exchange's time zone -------------------------------------------
+    def exchange_zone(self) -> ZoneInfo:
+        """The time zone the instrument's exchange keeps (NSE: Asia/Kolkata), in which the
+        expiry is entered and shown; the status bar's market zone before a symbol is set."""
+        instrument = self.instrument
+        status = self.session.market_status
+        name = (
+            exchange_timezone(instrument.exchange)
+            if instrument is not None
+            else (status.timezone if status is not None else "UTC")
+        )
+        try:
+            return ZoneInfo(name)
+        except Exception:  # an unknown zone name from a remote server
+            return ZoneInfo("UTC")
+
+    def expiry(self) -> datetime:
+        """The expiry the editor shows, read as the exchange's wall clock (aware)."""
+        shown = self.form.expiry.dateTime()
+        day, clock = shown.date(), shown.time()
+        return datetime(
+            day.year(),
+            day.month(),
+            day.day(),
+            clock.hour(),
+            clock.minute(),
+            clock.second(),
+            tzinfo=self._expiry_zone,
+        )
+
+    def expiry_ns(self) -> int:
+        """The expiry in epoch nanoseconds (integer arithmetic: no float on the way)."""
+        since = self.expiry() - EPOCH
+        return (since.days * 86_400 + since.seconds) * 1_000_000_000
+
+    def set_expiry(self, moment: datetime) -> None:
+        """Show ``moment`` (any aware datetime) in the exchange's time zone."""
+        zone = self._expiry_zone = self.exchange_zone()
+        local = moment.astimezone(zone)
+        # Set before the editor signals a change: the check reads the fields in this zone.
+        self.form.expiry_zone.setText(local.tzname() or str(zone))
+        self.form.expiry_zone.setToolTip(f"Exchange time ({zone})")
+        self.form.expiry.setDateTime(
+            QDateTime(
+                QDate(local.year, local.month, local.day),
+                QTime(local.hour, local.minute, local.second),
+                QTimeZone.utc(),
+            )
+        )
+
+    def _server_now(self) -> datetime:
+        seconds = self.session.server_time_ns // 1_000_000_000
+        return datetime.fromtimestamp(seconds, UTC).astimezone(self.exchange_zone())
+
+    def _default_expiry(self) -> datetime:
+        """The exchange's next close (good till then), or a day from now when the market's
+        hours are not known."""
+        now = self._server_now()
+        status = self.session.market_status
+        close = status.next_close if status is not None else None
+        if close is not None and close > now + timedelta(minutes=1):
+            return close
+        return now + timedelta(days=1)
+
+    def _tif_changed(self) -> None:
+        gtd = self.form.tif.currentData() == "gtd"
+        for widget in (self.form.expiry_box, self.form.expiry_label):
+            widget.setVisible(gtd)
+        if gtd and self.expiry() <= self._server_now():
+            self.set_expiry(self._default_expiry())
         self._changed()
 
     def _quotes_changed(self, symbols: Any) -> None:
@@ -159,9 +288,7 @@ class OrderTicketDock(PanelDock):
         decimals = instrument.price_decimals
         bid = fmt_decimal(quote.bid, decimals) or "-"
         ask = fmt_decimal(quote.ask, decimals) or "-"
-        self.form.touch.setText(
-            f"<span style='color:{UP}'>{bid}</span> / <span style='color:{DOWN}'>{ask}</span>"
-        )
+        self.form.touch.set_segments([(bid, UP), (" / ", None), (ask, DOWN)])
 
     # -- quantity in units and in lots -----------------------------------------------------
     def _quantity_edited(self) -> None:
@@ -195,6 +322,8 @@ class OrderTicketDock(PanelDock):
             price=form.price.text(),
             trigger_price=form.trigger.text(),
             tif=str(form.tif.currentData()),
+            post_only=form.post_only.isEnabled() and form.post_only.isChecked(),
+            expire_at=self.expiry_ns() if form.tif.currentData() == "gtd" else None,
         )
 
     def check(self) -> Checked:
@@ -214,9 +343,52 @@ class OrderTicketDock(PanelDock):
             last_price=quote.last if quote else None,
             available_cash=cash,
             available_holdings=holdings,
+            fees=self.fees,
+            now_ns=self.session.server_time_ns,
         )
 
+    # -- the fee schedule ------------------------------------------------------------------
+    def _connection_changed(self, state: str) -> None:
+        if state == "connected":
+            self.refresh_fees()  # it may be another server, or the schedule changed
+
+    def refresh_fees(self) -> None:
+        """Fetch the fee schedule now (it is otherwise fetched at most once a minute)."""
+        self._fees_at = 0.0
+        self._fees_again = self._fees_loading  # a fetch in flight may predate the change
+        self._load_fees()
+
+    def _load_fees(self) -> None:
+        """Fetch the schedule when it is due (from a running event loop only: the ticket is
+        built before the loop runs, and a Qt event may arrive between its turns)."""
+        if self._fees_loading or time.monotonic() - self._fees_at < FEES_MAX_AGE_SECONDS:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._fees_loading = True
+        self._fees_at = time.monotonic()
+        spawn(self.session.client.fees(), on_done=self._fees_loaded, on_error=self._fees_failed)
+
+    def _fees_loaded(self, fees: FeeSchedule) -> None:
+        self._fees_loading = False
+        changed = fees != self.fees
+        self.fees = fees
+        with contextlib.suppress(RuntimeError):  # the panel was closed meanwhile
+            if changed:
+                self._changed()
+            if self._fees_again:
+                self.refresh_fees()
+
+    def _fees_failed(self, error: BaseException) -> None:
+        # An older server without the route, or a network hiccup: estimates go without fees
+        # (shown as unknown) and the exchange remains the judge of funds.
+        self._fees_loading = self._fees_again = False
+        log.info("fee schedule not available: %s", describe(error))
+
     def _changed(self, *_: Any) -> None:
+        self._load_fees()
         checked = self.last_checked = self.check()
         self._show_problems(checked)
         self._show_estimate()
@@ -230,6 +402,8 @@ class OrderTicketDock(PanelDock):
             "price": form.price_error,
             "trigger_price": form.trigger_error,
             "tif": form.tif_error,
+            "expire_at": form.expiry_error,
+            "post_only": form.post_only_error,
             "funds": form.funds_error,
         }
         for name, label in labels.items():
@@ -250,18 +424,37 @@ class OrderTicketDock(PanelDock):
 
     def _show_estimate(self) -> None:
         quote = self.session.quotes.get(self.symbol or "")
+        ticket = self.ticket()
         result = estimate(
-            self.ticket(),
+            ticket,
             self.instrument,
             best_bid=quote.bid if quote else None,
             best_ask=quote.ask if quote else None,
             last_price=quote.last if quote else None,
+            fees=self.fees,
         )
-        self.form.value.setText(fmt_money(result.value) or "-")
-        self.form.reserve.setText(fmt_money(result.reserve) or "-")
+        form = self.form
+        # Exact to the cash unit: a fee's fraction of a paisa is shown, never rounded away.
+        form.value.setText(fmt_cash(result.value) or "-")
+        if result.fee_basis is not None and result.fee_ppm is not None:
+            basis = FEE_BASIS_LABELS[result.fee_basis]
+            form.fee_label.setText(f"Est. fee ({basis} {fmt_ppm(result.fee_ppm)})")
+        else:
+            form.fee_label.setText("Est. fee")
+        form.fee.setText(fmt_cash(result.fee) or "-")
+        form.fee.setToolTip(
+            "Fee schedule not available: estimates exclude fees"
+            if self.fees is None
+            else f"Maker {fmt_ppm(self.fees.maker_fee_ppm)}, taker "
+            f"{fmt_ppm(self.fees.taker_fee_ppm)}; a buy holds "
+            f"{fmt_ppm(self.fees.reserve_fee_ppm)} on top of its cost until it fills"
+        )
+        form.total_label.setText("Total cost" if ticket.side == "buy" else "Net proceeds")
+        form.total.setText(fmt_cash(result.total) or "-")
+        form.reserve.setText(fmt_cash(result.reserve) or "-")
         currency = self.instrument.currency if self.instrument else "INR"
         balance = self.session.balances.get(currency)
-        self.form.buying_power.setText(fmt_money(balance.available) if balance else "-")
+        self.form.buying_power.setText(fmt_cash(balance.available) if balance else "-")
 
     def problems_shown(self) -> list[str]:
         """The validation messages a trader can see right now (for tests and tooltips)."""
@@ -272,6 +465,8 @@ class OrderTicketDock(PanelDock):
             form.price_error,
             form.trigger_error,
             form.tif_error,
+            form.expiry_error,
+            form.post_only_error,
             form.funds_error,
         )
         return [label.text() for label in labels if label.isVisibleTo(self) and label.text()]
@@ -335,7 +530,13 @@ class OrderTicketDock(PanelDock):
             text += f" @ {fmt_decimal(checked.price, decimals)}"
         if checked.trigger_price is not None:
             text += f" trigger {fmt_decimal(checked.trigger_price, decimals)}"
-        return text + f" {ticket.tif.upper()}"
+        if ticket.post_only:
+            text += " post-only"
+        text += f" {ticket.tif.upper()}"
+        if ticket.expire_at is not None:
+            expiry = self.expiry()
+            text += f" until {expiry:%Y-%m-%d %H:%M:%S} {expiry.tzname()}"
+        return text
 
     def _confirmed(self) -> None:
         self._hide_confirmation()
@@ -361,6 +562,8 @@ class OrderTicketDock(PanelDock):
             price=checked.price,
             trigger_price=checked.trigger_price,
             tif=cast(TimeInForce, ticket.tif),
+            post_only=ticket.post_only,
+            expire_at=ticket.expire_at,
             # One id per send: a retry after a dropped connection cannot double the order.
             client_order_id=new_client_order_id(),
         )
@@ -391,7 +594,16 @@ class OrderTicketDock(PanelDock):
             "price": self.form.price_error,
             "trigger_price": self.form.trigger_error,
             "tif": self.form.tif_error,
+            "expire_at": self.form.expiry_error,
+            "post_only": self.form.post_only_error,
         }.get(field or "")
+        # Refusals that name no field but belong next to one.
+        label = label or {
+            "post_only_would_cross": self.form.post_only_error,
+            "insufficient_funds": self.form.funds_error,
+        }.get(code)
+        if code == "insufficient_funds":
+            self.refresh_fees()  # the fees may have gone up
         if label is not None:
             label.setText(message)
             label.show()
@@ -411,6 +623,7 @@ class OrderTicketDock(PanelDock):
             order_type=self.order_kind(),
             quantity=self.form.quantity.text(),
             tif=self.form.tif.currentData(),
+            post_only=self._post_only_choice,
             confirm=self.form.confirm.isChecked(),
         )
         return state
@@ -426,5 +639,6 @@ class OrderTicketDock(PanelDock):
         if isinstance(state.get("quantity"), str):
             self.form.quantity.setText(state["quantity"])
             self._sync_lots_from_quantity()
+        self.set_post_only(state.get("post_only") is True)
         self.form.confirm.setChecked(bool(state.get("confirm", False)))
         self.set_side("sell" if state.get("side") == "sell" else "buy")

@@ -11,23 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-    QTimer,
-)
+from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -35,14 +25,15 @@ from PySide6.QtWidgets import (
 from workstation.docks.base import PanelDock
 from workstation.docks.portfolio_charts import CASH_LABEL, AllocationChart, EquityCurve
 from workstation.docks.portfolio_pnl import Holding, Summary, compute
+from workstation.docks.table_format import sign_colour
+from workstation.docks.table_model import Column, KeyedSortProxy, KeyedTableModel
+from workstation.docks.table_view import panel_table
 from workstation.docks.watchlist_format import (
     DASH,
-    compact_table,
     direction_colour,
     money_text,
     number_font,
     price_text,
-    set_column_chars,
 )
 
 if TYPE_CHECKING:
@@ -58,32 +49,8 @@ PARTIAL_TIP = (
     "\nSome holdings predate the fills loaded in this session: they are counted as one "
     "opening lot at the server's average cost."
 )
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-
-
-class Col(IntEnum):
-    SYMBOL = 0
-    QUANTITY = 1
-    AVERAGE = 2
-    LAST = 3
-    VALUE = 4
-    DAY = 5
-    UNREALISED = 6
-    REALISED = 7
-    WEIGHT = 8
-
-
-HEADERS = ("Symbol", "Qty", "Avg cost", "LTP", "Value", "Day P&L", "Unrealised", "Realised", "Wt %")
-HEADER_TIPS = {
-    Col.AVERAGE: "Average cost of the lots still open (FIFO)",
-    Col.DAY: "Change in value today, including today's trades and fees",
-    Col.UNREALISED: "Open lots at the last price against what they cost (FIFO)",
-    Col.REALISED: FIFO_TIP,
-    Col.WEIGHT: "Share of the holdings' market value",
-}
-_PNL_COLUMNS = (Col.DAY, Col.UNREALISED, Col.REALISED)
+SYMBOL_COLUMN = 0
+VALUE_COLUMN = 4  # the table opens sorted by value, largest first
 
 
 def _day_start_ns() -> int:
@@ -92,90 +59,86 @@ def _day_start_ns() -> int:
     return int(midnight.timestamp()) * 1_000_000_000
 
 
-class HoldingsModel(QAbstractTableModel):
+def _holding_tip(holding: Holding) -> str:
+    return f"{holding.symbol} · {holding.sector}" + (PARTIAL_TIP if holding.partial else "")
+
+
+def _realised_tip(holding: Holding) -> str:
+    return FIFO_TIP + (PARTIAL_TIP if holding.partial else "")
+
+
+def _pnl(title: str, value: Callable[[Holding], Decimal], **options: Any) -> Column[Holding]:
+    """A signed money column in the gain and loss colours."""
+    return Column(
+        title,
+        value,
+        lambda h: money_text(value(h), signed=True),
+        numeric=True,
+        colour=lambda h: sign_colour(value(h)),
+        **options,
+    )
+
+
+class HoldingsModel(KeyedTableModel[Holding]):
+    """One row a symbol held (or traded today); values move with the quotes."""
+
     def __init__(self, session: Session, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.session = session
-        self.holdings: list[Holding] = []
+        def instrument_decimals(symbol: str, quantity: bool) -> int:
+            instrument = session.instruments.get(symbol)
+            if instrument is None:
+                return 0 if quantity else 2
+            return instrument.quantity_decimals if quantity else instrument.price_decimals
 
-    def set_holdings(self, holdings: list[Holding]) -> None:
-        if [h.symbol for h in holdings] == [h.symbol for h in self.holdings]:
-            self.holdings = holdings
-            if holdings:
-                self.dataChanged.emit(
-                    self.index(0, Col.QUANTITY), self.index(len(holdings) - 1, Col.WEIGHT)
-                )
-            return
-        self.beginResetModel()
-        self.holdings = holdings
-        self.endResetModel()
+        def price(value: Callable[[Holding], Decimal | None]) -> Callable[[Holding], str]:
+            return lambda h: price_text(value(h), instrument_decimals(h.symbol, False))
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.holdings)
+        columns: list[Column[Holding]] = [
+            Column("Symbol", lambda h: h.symbol),
+            Column(
+                "Qty",
+                lambda h: h.quantity,
+                lambda h: f"{h.quantity:,.{instrument_decimals(h.symbol, True)}f}",
+                numeric=True,
+            ),
+            Column(
+                "Avg cost",
+                lambda h: h.average_cost,
+                price(lambda h: h.average_cost),
+                numeric=True,
+                tooltip="Average cost of the lots still open (FIFO)",
+            ),
+            Column("LTP", lambda h: h.last, price(lambda h: h.last), numeric=True),
+            Column("Value", lambda h: h.value, lambda h: money_text(h.value), numeric=True),
+            _pnl(
+                "Day P&L",
+                lambda h: h.day_pnl,
+                tooltip="Change in value today, including today's trades and fees",
+            ),
+            _pnl(
+                "Unrealised",
+                lambda h: h.unrealised,
+                tooltip="Open lots at the last price against what they cost (FIFO)",
+            ),
+            _pnl("Realised", lambda h: h.realised, tooltip=FIFO_TIP, tip=_realised_tip),
+            Column(
+                "Wt %",
+                lambda h: h.weight,
+                lambda h: f"{h.weight:.1f}",
+                numeric=True,
+                tooltip="Share of the holdings' market value",
+            ),
+        ]
+        super().__init__(
+            columns,
+            key=lambda h: h.symbol,
+            parent=parent,
+            tooltip=_holding_tip,
+            fixed_numbers=False,  # the view's font is fixed-pitch already
+        )
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return HEADER_TIPS.get(Col(section))
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return LEFT if section == Col.SYMBOL else RIGHT
-        return None
-
-    def _value(self, holding: Holding, column: int) -> Decimal | str | None:
-        return (
-            holding.symbol,
-            holding.quantity,
-            holding.average_cost,
-            holding.last,
-            holding.value,
-            holding.day_pnl,
-            holding.unrealised,
-            holding.realised,
-            holding.weight,
-        )[column]
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if not index.isValid():
-            return None
-        holding = self.holdings[index.row()]
-        column = index.column()
-        value = self._value(holding, column)
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == Col.SYMBOL:
-                return holding.symbol
-            instrument = self.session.instruments.get(holding.symbol)
-            if column == Col.QUANTITY:
-                decimals = instrument.quantity_decimals if instrument else 0
-                return f"{holding.quantity:,.{decimals}f}"
-            if column in (Col.AVERAGE, Col.LAST):
-                decimals = instrument.price_decimals if instrument else 2
-                return price_text(value if isinstance(value, Decimal) else None, decimals)
-            if column == Col.WEIGHT:
-                return f"{holding.weight:.1f}"
-            signed = column in _PNL_COLUMNS
-            return money_text(value if isinstance(value, Decimal) else None, signed=signed)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return LEFT if column == Col.SYMBOL else RIGHT
-        if role == Qt.ItemDataRole.ForegroundRole and column in _PNL_COLUMNS:
-            return direction_colour(value if isinstance(value, Decimal) else None)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            tip = f"{holding.symbol} · {holding.sector}"
-            if column == Col.REALISED:
-                tip = FIFO_TIP
-            if holding.partial:
-                tip += PARTIAL_TIP
-            return tip
-        if role == SORT_ROLE:
-            if isinstance(value, Decimal):
-                return float(value)
-            return value if value is not None else float("-inf")
-        return None
+    @property
+    def holdings(self) -> list[Holding]:
+        return self.rows()
 
 
 class PortfolioDock(PanelDock):
@@ -240,17 +203,12 @@ class PortfolioDock(PanelDock):
 
         splitter = QSplitter(Qt.Orientation.Vertical, body)
         self.model = HoldingsModel(self.session, self)
-        self.proxy = QSortFilterProxyModel(self)
+        self.proxy = KeyedSortProxy(self)
         self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(SORT_ROLE)
-        self.view = QTableView(splitter)
-        self.view.setObjectName("holdingsTable")
-        self.view.setModel(self.proxy)
-        compact_table(self.view)
+        chars = {0: 11, 1: 8, 2: 10, 3: 10, 4: 12, 5: 11, 6: 11, 7: 11, 8: 5}
+        self.view = panel_table(splitter, self.proxy, chars, "holdingsTable")
         self.view.setSortingEnabled(True)
-        self.view.sortByColumn(Col.VALUE, Qt.SortOrder.DescendingOrder)
-        set_column_chars(self.view, {0: 11, 1: 8, 2: 10, 3: 10, 4: 12, 5: 11, 6: 11, 7: 11, 8: 5})
-        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.sortByColumn(VALUE_COLUMN, Qt.SortOrder.DescendingOrder)
         self.view.clicked.connect(self._on_clicked)
         charts = QSplitter(Qt.Orientation.Horizontal, splitter)
         self.allocation = AllocationChart(charts)
@@ -265,7 +223,7 @@ class PortfolioDock(PanelDock):
         self.setWidget(body)
 
     def _on_clicked(self, index: QModelIndex) -> None:
-        symbol = self.proxy.index(index.row(), Col.SYMBOL).data()
+        symbol = self.proxy.index(index.row(), SYMBOL_COLUMN).data()
         if isinstance(symbol, str):
             self.pick_symbol(symbol)
 
@@ -295,7 +253,7 @@ class PortfolioDock(PanelDock):
             _day_start_ns(),
         )
         self._watch({h.symbol for h in holdings if h.quantity})
-        self.model.set_holdings(holdings)
+        self.model.set_rows(holdings)
         if not session.balances and not holdings:
             return  # nothing loaded yet: no figures, no curve point
         self.summary = summary

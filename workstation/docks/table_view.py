@@ -1,11 +1,12 @@
 """The table every blotter shows: a filter box, action buttons, a compact sortable view and
-CSV export of what is shown."""
+CSV export of what is shown; and the plainer table of the market panels (movers, holdings,
+time and sales, notifications)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -21,8 +22,24 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.docks.table_model import KeyedSortProxy, KeyedTableModel, export_csv
+from workstation.docks.watchlist_format import compact_table, set_column_chars
 
 ROW_HEIGHT = 20  # compact: a blotter should show many rows
+
+
+def panel_table(
+    parent: QWidget, model: QAbstractItemModel, chars: dict[int, int], name: str = ""
+) -> QTableView:
+    """A market panel's table: the watchlist's compact look, columns ``chars`` characters
+    wide, the last column taking the spare width."""
+    view = QTableView(parent)
+    if name:
+        view.setObjectName(name)
+    view.setModel(model)
+    compact_table(view)
+    set_column_chars(view, chars)
+    view.horizontalHeader().setStretchLastSection(True)
+    return view
 
 
 class BlotterTable(QWidget):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimeZone
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
+    QDateTimeEdit,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workstation.docks.live_text import LiveText
 from workstation.docks.table_format import DOWN, UP
 from workstation.docks.table_model import fixed_font
 
@@ -30,7 +32,8 @@ ORDER_TYPES = (
     ("SL", "stop_limit"),
     ("SL-M", "stop_market"),
 )
-TIFS = (("DAY", "day"), ("GTC", "gtc"), ("IOC", "ioc"), ("FOK", "fok"))
+TIFS = (("DAY", "day"), ("GTC", "gtc"), ("GTD", "gtd"), ("IOC", "ioc"), ("FOK", "fok"))
+EXPIRY_FORMAT = "yyyy-MM-dd HH:mm:ss"
 
 
 def _error_label(parent: QWidget) -> QLabel:
@@ -61,9 +64,9 @@ class TicketForm(QWidget):
         bold.setBold(True)
         self.symbol_edit.setFont(bold)
         self.symbol_error = _error_label(self)
-        self.touch = QLabel(self)  # bid / ask / last of the symbol
+        # Bid / ask of the symbol: changes with every quote, so never a QLabel (see LiveText).
+        self.touch = LiveText(self, width_chars=28, horizontal=QSizePolicy.Policy.Fixed)
         self.touch.setFont(mono)
-        self.touch.setTextFormat(Qt.TextFormat.RichText)
         self.name = QLabel(self)
         self.name.setObjectName("instrumentName")
 
@@ -93,11 +96,38 @@ class TicketForm(QWidget):
         self.trigger = _number_edit(self, "Trigger price")
         self.trigger_error = _error_label(self)
         self.tif_error = _error_label(self)
+        # GTD: the expiry as the exchange's wall clock shows it. The editor holds bare
+        # date and time fields (kept in UTC so no local time zone or daylight saving of this
+        # machine shifts them); the dock reads them in the exchange's zone, named beside.
+        self.expiry_box = QWidget(self)
+        self.expiry = QDateTimeEdit(self.expiry_box)
+        self.expiry.setTimeZone(QTimeZone.utc())
+        self.expiry.setDisplayFormat(EXPIRY_FORMAT)
+        self.expiry.setCalendarPopup(True)
+        self.expiry.setFont(mono)
+        self.expiry_zone = QLabel(self.expiry_box)
+        expiry_row = QHBoxLayout(self.expiry_box)
+        expiry_row.setContentsMargins(0, 0, 0, 0)
+        expiry_row.setSpacing(6)
+        expiry_row.addWidget(self.expiry, 1)
+        expiry_row.addWidget(self.expiry_zone)
+        self.expiry_label = QLabel("Expires", self)
+        self.expiry_error = _error_label(self)
+        self.post_only = QCheckBox("Post-only (rest, never take)", self)
+        self.post_only.setToolTip(
+            "The order only adds liquidity: if it would trade on arrival the exchange refuses "
+            "it, so it always pays the maker fee. Limit orders only."
+        )
+        self.post_only_error = _error_label(self)
 
         self.value = QLabel(self)
+        self.fee = QLabel(self)
+        self.fee_label = QLabel("Est. fee", self)
+        self.total = QLabel(self)
+        self.total_label = QLabel("Total cost", self)
         self.reserve = QLabel(self)
         self.buying_power = QLabel(self)
-        for figure in (self.value, self.reserve, self.buying_power):
+        for figure in (self.value, self.fee, self.total, self.reserve, self.buying_power):
             figure.setFont(mono)
             figure.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.funds_error = _error_label(self)
@@ -168,6 +198,10 @@ class TicketForm(QWidget):
         form.addRow("", self.trigger_error)
         form.addRow("Validity", self.tif)
         form.addRow("", self.tif_error)
+        form.addRow(self.expiry_label, self.expiry_box)
+        form.addRow("", self.expiry_error)
+        form.addRow("", self.post_only)
+        form.addRow("", self.post_only_error)
         layout.addLayout(form)
 
         line = QFrame(self)
@@ -177,6 +211,8 @@ class TicketForm(QWidget):
         estimates = QFormLayout()
         estimates.setVerticalSpacing(2)
         estimates.addRow("Est. value", self.value)
+        estimates.addRow(self.fee_label, self.fee)
+        estimates.addRow(self.total_label, self.total)
         estimates.addRow("Cash reserved", self.reserve)
         estimates.addRow("Buying power", self.buying_power)
         layout.addLayout(estimates)

@@ -13,26 +13,26 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from exchange_server.protocol import PublicTrade
 from workstation.docks.base import PanelDock
+from workstation.docks.table_format import side_colour
+from workstation.docks.table_model import CENTRE, Column, KeyedTableModel
+from workstation.docks.table_view import panel_table
 from workstation.docks.watchlist_format import (
     DOWN_COLOUR,
     UP_COLOUR,
-    compact_table,
     compact_text,
     price_text,
-    set_column_chars,
 )
 from workstation.symbol_search import SymbolSearch
 
@@ -43,9 +43,6 @@ if TYPE_CHECKING:
 MAX_ROWS = 1000
 BIG_MULTIPLE = 5  # a print this many times the recent average size is "big"
 AVERAGE_OVER = 200  # prints
-HEADERS = ("Time", "Price", "Size", "Side")
-RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-CENTRE = Qt.AlignmentFlag.AlignCenter
 
 
 def _clock(ts_ns: int) -> str:
@@ -53,31 +50,67 @@ def _clock(ts_ns: int) -> str:
     return moment.strftime("%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
 
 
-class TapeModel(QAbstractTableModel):
-    """One symbol's prints, newest first; new prints are inserted at the top."""
+def _tip(trade: PublicTrade) -> str:
+    side = "buyer lifted the offer" if trade.aggressor == "buy" else "seller hit the bid"
+    return f"Trade {trade.trade_id}: {trade.quantity} @ {trade.price}, {side}"
+
+
+def _wash(colour: QColor) -> QColor:
+    """A big print's row tint: the side's colour, faint enough to read the text over."""
+    wash = QColor(colour)
+    wash.setAlpha(55)
+    return wash
+
+
+class TapeModel(KeyedTableModel[PublicTrade]):
+    """One symbol's prints, newest first, at most MAX_ROWS; new prints go on top."""
 
     def __init__(self, session: Session, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        def side(trade: PublicTrade) -> str:
+            return side_colour(trade.aggressor)
+
+        def price(trade: PublicTrade) -> str:
+            instrument = session.instruments.get(trade.symbol)
+            return price_text(trade.price, instrument.price_decimals if instrument else 2)
+
+        def size(trade: PublicTrade) -> str:
+            instrument = session.instruments.get(trade.symbol)
+            decimals = instrument.quantity_decimals if instrument is not None else 0
+            return compact_text(trade.quantity, decimals)
+
+        columns: list[Column[PublicTrade]] = [
+            Column("Time", lambda t: t.ts, lambda t: _clock(t.ts), numeric=True),
+            Column("Price", lambda t: t.price, price, numeric=True, colour=side),
+            Column("Size", lambda t: t.quantity, size, numeric=True),
+            Column(
+                "Side",
+                lambda t: t.aggressor,
+                lambda t: "Buy" if t.aggressor == "buy" else "Sell",
+                colour=side,
+                align=CENTRE,
+            ),
+        ]
+        super().__init__(
+            columns,
+            key=lambda t: t.trade_id,
+            parent=parent,
+            tooltip=_tip,
+            highlight=self._big_wash,
+            fixed_numbers=False,  # the view's font is fixed-pitch already
+        )
         self.session = session
         self.symbol: str | None = None
-        self._rows: list[tuple[PublicTrade, str]] = []  # (trade, time text)
         self._last_id = -1
         self.min_size = Decimal(0)
         self.big_size = Decimal(0)  # 0: automatic (BIG_MULTIPLE x the recent average)
         self._threshold = Decimal("Infinity")
-        self._bold = QFont()
-        self._bold.setBold(True)
-        self._up_wash = QColor(UP_COLOUR)
-        self._up_wash.setAlpha(55)
-        self._down_wash = QColor(DOWN_COLOUR)
-        self._down_wash.setAlpha(55)
+        self._buy_wash = _wash(UP_COLOUR)
+        self._sell_wash = _wash(DOWN_COLOUR)
 
     def set_symbol(self, symbol: str | None) -> None:
-        self.beginResetModel()
+        self.clear()
         self.symbol = symbol
-        self._rows = []
         self._last_id = -1
-        self.endResetModel()
         self.take_new()
 
     def set_sizes(self, min_size: Decimal, big_size: Decimal) -> None:
@@ -97,23 +130,15 @@ class TapeModel(QAbstractTableModel):
             if trade.quantity >= self.min_size:
                 fresh.append(trade)
         self._last_id = max(self._last_id, tape[-1].trade_id)
-        if not fresh:
-            return
-        fresh = fresh[:MAX_ROWS]
-        self.beginInsertRows(QModelIndex(), 0, len(fresh) - 1)
-        self._rows[0:0] = [(trade, _clock(trade.ts)) for trade in fresh]
-        self.endInsertRows()
-        if len(self._rows) > MAX_ROWS:
-            self.beginRemoveRows(QModelIndex(), MAX_ROWS, len(self._rows) - 1)
-            del self._rows[MAX_ROWS:]
-            self.endRemoveRows()
-        self._update_threshold()
+        if fresh:
+            self.prepend(fresh, limit=MAX_ROWS)
+            self._update_threshold()
 
     def _update_threshold(self) -> None:
         if self.big_size > 0:
             self._threshold = self.big_size
             return
-        recent = [trade.quantity for trade, _ in self._rows[:AVERAGE_OVER]]
+        recent = [trade.quantity for trade in self._rows[:AVERAGE_OVER]]
         # Too few prints to know what usual is: highlight nothing rather than everything.
         if len(recent) < 10:
             self._threshold = Decimal("Infinity")
@@ -123,56 +148,13 @@ class TapeModel(QAbstractTableModel):
     def is_big(self, trade: PublicTrade) -> bool:
         return trade.quantity >= self._threshold
 
+    def _big_wash(self, trade: PublicTrade) -> QColor | None:
+        if not self.is_big(trade):
+            return None
+        return self._buy_wash if trade.aggressor == "buy" else self._sell_wash
+
     def trades(self) -> list[PublicTrade]:
-        return [trade for trade, _ in self._rows]
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return CENTRE if section == 3 else RIGHT
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if not index.isValid():
-            return None
-        trade, clock = self._rows[index.row()]
-        column = index.column()
-        buy = trade.aggressor == "buy"
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == 0:
-                return clock
-            if column == 1:
-                instrument = self.session.instruments.get(trade.symbol)
-                return price_text(trade.price, instrument.price_decimals if instrument else 2)
-            if column == 2:
-                return compact_text(trade.quantity, self._quantity_decimals(trade.symbol))
-            return "Buy" if buy else "Sell"
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return CENTRE if column == 3 else RIGHT
-        if role == Qt.ItemDataRole.ForegroundRole and column in (1, 3):
-            return UP_COLOUR if buy else DOWN_COLOUR
-        big = self.is_big(trade)
-        if role == Qt.ItemDataRole.FontRole and big:
-            return self._bold
-        if role == Qt.ItemDataRole.BackgroundRole and big:
-            return self._up_wash if buy else self._down_wash
-        if role == Qt.ItemDataRole.ToolTipRole:
-            side = "buyer lifted the offer" if buy else "seller hit the bid"
-            return f"Trade {trade.trade_id}: {trade.quantity} @ {trade.price}, {side}"
-        return None
-
-    def _quantity_decimals(self, symbol: str) -> int:
-        instrument = self.session.instruments.get(symbol)
-        return instrument.quantity_decimals if instrument is not None else 0
+        return self.rows()
 
 
 class TimeAndSalesDock(PanelDock):
@@ -203,12 +185,8 @@ class TimeAndSalesDock(PanelDock):
         )
         bar.addWidget(self.big_box)
         layout.addLayout(bar)
-        self.view = QTableView(body)
-        self.view.setObjectName("timeAndSalesTable")
-        self.view.setModel(self.model)
-        compact_table(self.view)
-        set_column_chars(self.view, {0: 12, 1: 10, 2: 8, 3: 4})
-        self.view.horizontalHeader().setStretchLastSection(True)
+        chars = {0: 12, 1: 10, 2: 8, 3: 4}
+        self.view = panel_table(body, self.model, chars, "timeAndSalesTable")
         layout.addWidget(self.view, 1)
         self.setWidget(body)
         self.min_box.valueChanged.connect(self._on_sizes)

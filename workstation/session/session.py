@@ -178,7 +178,9 @@ class Session(QObject):
         if self.user is not None:
             for channel in PRIVATE:
                 self._interest[(channel,)] = self._interest.get((channel,), 0) + 1
-            await self._load_order_history()
+            # In the background: the window need not wait for closed orders (the stream
+            # brings the open ones), and the later state of an order wins either way.
+            self._tasks.append(asyncio.ensure_future(self._load_order_history()))
         for key in list(self._interest):
             self._subscribe(key)
         self._flush_timer.start()
