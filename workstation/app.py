@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
-from PySide6.QtWidgets import QApplication, QDialog, QSplashScreen
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent
+from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from exchange_server.protocol import TokenPair
 from workstation.client import ApiError, ClientError
@@ -59,24 +59,45 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-class Splash(QSplashScreen):
+class Splash(QWidget):
+    """The start-up card with a progress line. Not a QSplashScreen: that one waits (up to a
+    second, in show() and again in finish()) for the window system to report a window
+    exposed, seconds of start-up whenever the report is slow or never comes (offscreen)."""
+
     def __init__(self) -> None:
-        pixmap = QPixmap(QSize(460, 200))
-        pixmap.fill(QColor("#18191b"))
-        painter = QPainter(pixmap)
-        painter.setPen(QColor(ACCENT))
+        super().__init__(None, Qt.WindowType.SplashScreen | Qt.WindowType.FramelessWindowHint)
+        self.setFixedSize(460, 200)
+        screen = QApplication.primaryScreen()
+        if screen is not None:
+            frame = self.frameGeometry()
+            frame.moveCenter(screen.availableGeometry().center())
+            self.move(frame.topLeft())
+        self._message = ""
+
+    def progress(self, text: str) -> None:
+        self._message = text
+        self.repaint()
+
+    def finish(self, window: QWidget) -> None:
+        self.close()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#18191b"))
         font = QFont()
         font.setPointSize(20)
         font.setBold(True)
         painter.setFont(font)
+        painter.setPen(QColor(ACCENT))
         painter.drawText(24, 70, "Trading Workstation")
-        painter.end()
-        super().__init__(pixmap)
-
-    def progress(self, text: str) -> None:
-        self.showMessage(
-            text, Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft, QColor("#e4e4e7")
+        painter.setFont(QFont())
+        painter.setPen(QColor("#e4e4e7"))
+        painter.drawText(
+            self.rect().adjusted(12, 0, -12, -10),
+            Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft,
+            self._message,
         )
+        painter.end()
 
 
 class Workstation:
