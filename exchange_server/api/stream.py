@@ -1,13 +1,13 @@
 """The stream hub: fans committed exchange events out to WebSocket connections.
 
 Market data (ticker, quote, depth, candles) is state: a change only marks the channel
-dirty, and at most every ``flush_seconds`` the hub encodes each dirty channel's current
-state once and hands the same bytes to every subscriber. A connection keeps only the latest
-pending message of such a channel (conflation), so a slow reader costs one slot per
-channel, not a queue. Trades and private updates (orders, fills) are events: they queue in
-order, and a connection whose queue passes ``settings.ws_queue_messages`` is closed with
-1008 "slow consumer". Balances and positions carry the full state of one asset or symbol
-and conflate per asset/symbol.
+dirty, and the hub encodes each dirty channel's current state once and hands the same
+bytes to every subscriber, at once after a quiet spell and then at most every
+``flush_seconds``. A connection keeps only the latest pending message of such a channel
+(conflation), so a slow reader costs one slot per channel, not a queue. Trades and
+private updates (orders, fills) are events: they queue in order, and a connection whose
+queue passes ``settings.ws_queue_messages`` is closed with 1008 "slow consumer". Balances
+and positions carry the full state of one asset or symbol and conflate per asset/symbol.
 
 Each connection has one writer task (a socket allows one sender at a time and a stalled
 peer must not hold up anyone else). Everything pending when it wakes goes out in one frame
@@ -334,6 +334,7 @@ class StreamHub:
         self._dirty_candles: dict[str, tuple[str, CandleBar]] = {}  # key -> symbol, bar
         self._ready: set[Connection] = set()
         self._flush_handle: asyncio.TimerHandle | None = None
+        self._last_flush = float("-inf")  # loop time of the last flush
         self._housekeeping: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -516,8 +517,11 @@ class StreamHub:
             for trade in changes.trades:
                 self._publish_trade(trade)
             if self._flush_handle is None:
+                # At once after a quiet spell, else one interval after the last flush: the
+                # cadence bound holds under load, and a lone change does not wait for it.
                 loop = asyncio.get_running_loop()
-                self._flush_handle = loop.call_later(self.flush_seconds, self._flush)
+                due = max(0.0, self._last_flush + self.flush_seconds - loop.time())
+                self._flush_handle = loop.call_later(due, self._flush)
         if self._private:
             self._publish_private(batch)
 
@@ -535,6 +539,7 @@ class StreamHub:
         """Encode each dirty market-data channel once and wake every connection with
         something to send."""
         self._flush_handle = None
+        self._last_flush = asyncio.get_running_loop().time()
         public, ready = self._public, self._ready
         for kind, symbols in (("quote:", self._dirty_quotes), ("ticker:", self._dirty_tickers)):
             for symbol in symbols:

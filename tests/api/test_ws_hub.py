@@ -3,6 +3,7 @@ slow consumers, heartbeats and idle connections."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -130,6 +131,24 @@ async def test_live_positions_seeded_from_rows_skip_updates_the_rows_include(
     ex.place(BOB, BUY, 5, 10_000)
     await wait_for(lambda: len(socket.on("positions")) == 2)
     assert socket.on("positions")[1]["data"]["quantity"] == "1015"
+
+
+async def test_a_change_after_a_quiet_spell_goes_out_at_once_and_the_next_waits_its_turn(
+    tmp_path: Path,
+) -> None:
+    ex = Exchanged(tmp_path)
+    ex.hub.flush_seconds = 30.0  # the cadence bound: at most one flush per 30 s here
+    socket = FakeSocket()
+    connection = ex.connect(socket)
+    ex.hub.subscribe_public(connection, "quote:ACME")
+    await wait_for(lambda: len(socket.on("quote:ACME")) == 1)  # the snapshot
+    ex.place(ALICE, BUY, 1, 9_000)
+    await wait_for(lambda: len(socket.on("quote:ACME")) == 2)  # not 30 s later
+    ex.place(ALICE, BUY, 1, 9_100)
+    ex.place(ALICE, BUY, 1, 9_200)
+    await asyncio.sleep(0.1)
+    assert len(socket.on("quote:ACME")) == 2  # held for the next flush, conflated there
+    assert list(connection.pending) == []  # nothing queued before the flush encodes it
 
 
 async def test_resubscribing_starts_the_channel_again_from_a_snapshot(tmp_path: Path) -> None:
