@@ -78,9 +78,6 @@ class Splash(QWidget):
         self._message = text
         self.repaint()
 
-    def finish(self, window: QWidget) -> None:
-        self.close()
-
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor("#18191b"))
@@ -248,7 +245,7 @@ class Workstation:
             window.switch_workspace(self.args.workspace)
         window.show()
         if self.splash is not None:
-            self.splash.finish(window)
+            self.splash.close()
             self.splash = None
         if self.args.smoke_screenshot is not None:
             code = await self.smoke(window, self.args.smoke_screenshot)
